@@ -1,0 +1,37 @@
+using RftFunctions.Functions.Hosting;
+
+namespace RftFunctions.Functions.Cli;
+
+/// <summary>The <c>rft</c> command line: <c>host</c> (the default) runs the service; <c>demo</c> runs the main job.</summary>
+public static class RftCommandLine
+{
+    private const string Usage = """
+        usage: rft [command] [options]
+
+        commands:
+          host    run the RftFunctions host with all roles (default); options: --urls, --Rft:Roles=..., any setting
+          demo    the end-to-end demo (until it lands: starts the host against embedded Azurite)
+          help    this text
+        """;
+
+    public static async Task<int> RunAsync(string[] args)
+    {
+        var command = args.Length > 0 && !args[0].StartsWith('-') ? args[0].ToLowerInvariant() : "host";
+        var rest = args.Length > 0 && !args[0].StartsWith('-') ? args[1..] : args;
+        switch (command)
+        {
+            case "host":
+                return await RftHost.RunAsync(rest);
+            case "demo":
+                Console.WriteLine("The gene-ranking demo has not landed yet (issue #8). Starting the host with all roles against " +
+                                  "embedded Azurite instead; GET /healthz to check it, Ctrl+C to stop.");
+                return await RftHost.RunAsync(rest);
+            case "help" or "--help" or "-h":
+                Console.WriteLine(Usage);
+                return 0;
+            default:
+                await Console.Error.WriteLineAsync($"rft: unknown command '{command}'.\n{Usage}");
+                return 2;
+        }
+    }
+}

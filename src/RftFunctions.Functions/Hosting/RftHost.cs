@@ -1,0 +1,44 @@
+using RftFunctions.Functions.Health;
+using RftFunctions.Storage;
+
+namespace RftFunctions.Functions.Hosting;
+
+/// <summary>Builds and runs the RftFunctions host: one ASP.NET Core process serving the roles it is configured for.</summary>
+public static class RftHost
+{
+    /// <summary>The port the Functions tooling uses by default (local.settings.json <c>Host.LocalHttpPort</c> overrides).</summary>
+    public const int DefaultLocalHttpPort = 7071;
+
+    /// <summary>Runs the host until it is stopped (Ctrl+C, SIGTERM).</summary>
+    public static async Task<int> RunAsync(string[] args, CancellationToken cancellationToken = default)
+    {
+        var root = ContentRoot.Find();
+        if (FunctionsConfiguration.EnsureLocalSettings(root))
+            Console.WriteLine($"Created {Path.Combine(root, "local.settings.json")} from local.settings.sample.json.");
+
+        var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = args, ContentRootPath = root });
+        FunctionsConfiguration.Apply(builder.Configuration, root, args);
+        // host.json's logging section configures log levels, as in the Functions host.
+        builder.Logging.AddConfiguration(builder.Configuration.GetSection($"{FunctionsConfiguration.HostSection}:logging"));
+        var options = builder.Configuration.GetSection(RftHostOptions.Section).Get<RftHostOptions>() ?? new RftHostOptions();
+        if (string.IsNullOrEmpty(builder.Configuration["urls"]))
+        {
+            var port = builder.Configuration.GetValue("Host:LocalHttpPort", DefaultLocalHttpPort);
+            builder.WebHost.UseUrls($"http://127.0.0.1:{port}");
+        }
+
+        var account = StorageAccount.FromSettings(options.StorageConnectionName, key => builder.Configuration[key]);
+        await using var azurite = await EmbeddedAzurite.StartIfNeededAsync(account, options, root, Console.Out, cancellationToken);
+
+        builder.Services.AddSingleton(account);
+        builder.Services.AddSingleton(options);
+        builder.Services.AddSingleton<StorageHealth>();
+
+        await using var app = builder.Build();
+        app.MapHealthApi();
+        app.Logger.LogInformation("RftFunctions host: roles {Roles}, storage {Storage}, content root {Root}",
+            string.Join(",", options.RoleSet.Order()), account.Description, root);
+        await app.RunAsync(cancellationToken == default ? app.Lifetime.ApplicationStopping : cancellationToken);
+        return 0;
+    }
+}

@@ -1,0 +1,28 @@
+namespace RftFunctions.Functions.Hosting;
+
+/// <summary>Settings of the RftFunctions host, bound from the <c>Rft</c> section (local.settings.json: <c>Rft__*</c>).</summary>
+public sealed record RftHostOptions
+{
+    /// <summary>The configuration section.</summary>
+    public const string Section = "Rft";
+
+    /// <summary>
+    /// What this process does, comma-separated: <c>all</c> (default), <c>api</c> (HTTP API and triggers),
+    /// <c>orchestrations</c>, or <c>pool:NAME</c> to run the activities of one worker pool (e.g. <c>pool:gpu</c>).
+    /// </summary>
+    public string Roles { get; init; } = "all";
+
+    /// <summary>Start a private Azurite when storage is <c>UseDevelopmentStorage=true</c> and none is listening.</summary>
+    public bool EmbeddedAzurite { get; init; } = true;
+
+    /// <summary>Where the embedded Azurite keeps its data, relative to the content root.</summary>
+    public string AzuriteDataDirectory { get; init; } = ".azurite";
+
+    /// <summary>The name of the setting holding the storage connection (Functions convention).</summary>
+    public string StorageConnectionName { get; init; } = "AzureWebJobsStorage";
+
+    /// <summary>The roles as a normalised set.</summary>
+    public IReadOnlySet<string> RoleSet =>
+        Roles.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
+            .Select(r => r.ToLowerInvariant()).ToHashSet();
+}

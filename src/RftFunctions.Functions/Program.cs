@@ -1,0 +1,3 @@
+using RftFunctions.Functions.Cli;
+
+return await RftCommandLine.RunAsync(args);

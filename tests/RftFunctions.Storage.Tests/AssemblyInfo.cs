@@ -1,0 +1,3 @@
+using RftFunctions.Testing;
+
+[assembly: AssemblyFixture(typeof(StorageFixture))]
