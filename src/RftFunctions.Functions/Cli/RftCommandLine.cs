@@ -2,7 +2,8 @@ using RftFunctions.Functions.Hosting;
 
 namespace RftFunctions.Functions.Cli;
 
-/// <summary>The <c>rft</c> command line: <c>host</c> (the default) runs the service; <c>demo</c> runs the main job.</summary>
+/// <summary>The <c>rft</c> command line: <c>host</c> (the default) runs the service; <c>demo</c> runs the main job;
+/// <c>doctor</c> checks the machine.</summary>
 public static class RftCommandLine
 {
     private const string Usage = """
@@ -11,6 +12,7 @@ public static class RftCommandLine
         commands:
           host    run the RftFunctions host with all roles (default); options: --urls, --Rft:Roles=..., any setting
           demo    the end-to-end demo (until it lands: starts the host against embedded Azurite)
+          doctor  check that TorchSharp computes and the configured storage answers (JSON; exit 1 on failure)
           help    this text
         """;
 
@@ -26,6 +28,8 @@ public static class RftCommandLine
                 Console.WriteLine("The gene-ranking demo has not landed yet (issue #8). Starting the host with all roles against " +
                                   "embedded Azurite instead; GET /healthz to check it, Ctrl+C to stop.");
                 return await RftHost.RunAsync(rest);
+            case "doctor":
+                return await DoctorCommand.RunAsync(rest);
             case "help" or "--help" or "-h":
                 Console.WriteLine(Usage);
                 return 0;

@@ -1,0 +1,59 @@
+using System.Text.Json;
+using RftFunctions.Functions.Health;
+using RftFunctions.Functions.Hosting;
+using RftFunctions.Storage;
+using static TorchSharp.torch;
+
+namespace RftFunctions.Functions.Cli;
+
+/// <summary>
+/// <c>rft doctor</c>: checks what a node needs before it can train — TorchSharp's native library loads and computes
+/// (the Debian 12 fix worked), and the configured storage answers. Prints one JSON object; exit code 1 on a failure.
+/// </summary>
+public static class DoctorCommand
+{
+    public static async Task<int> RunAsync(string[] args)
+    {
+        var root = ContentRoot.Find();
+        var configuration = new ConfigurationManager();
+        FunctionsConfiguration.Apply(configuration, root, args);
+        var options = configuration.GetSection(RftHostOptions.Section).Get<RftHostOptions>() ?? new RftHostOptions();
+
+        var torchCheck = CheckTorch();
+        IReadOnlyList<ServiceProbe> storage;
+        try
+        {
+            var account = StorageAccount.FromSettings(options.StorageConnectionName, key => configuration[key]);
+            storage = await new StorageHealth(account).ProbeAsync(CancellationToken.None);
+        }
+        catch (InvalidOperationException e)
+        {
+            storage = [new ServiceProbe("settings", false, e.Message)];
+        }
+
+        bool ok = torchCheck.Ok && storage.All(s => s.Ok);
+        var report = new { status = ok ? "ok" : "failed", torch = torchCheck, storage, contentRoot = root };
+        Console.WriteLine(JsonSerializer.Serialize(report, new JsonSerializerOptions { WriteIndented = true }));
+        return ok ? 0 : 1;
+    }
+
+    /// <summary>The TorchSharp check: d/dx sum(x^2) at x = [1, 2, 3] must be [2, 4, 6].</summary>
+    public sealed record TorchCheck(bool Ok, string? Version, int Threads, string? Error);
+
+    private static TorchCheck CheckTorch()
+    {
+        try
+        {
+            using var scope = NewDisposeScope();
+            var x = tensor(new float[] { 1, 2, 3 }, requires_grad: true);
+            x.pow(2).sum().backward();
+            var gradient = x.grad!.data<float>().ToArray();
+            bool ok = gradient.SequenceEqual(new float[] { 2, 4, 6 });
+            return new TorchCheck(ok, TorchSharp.torch.__version__, get_num_threads(), ok ? null : $"wrong gradient [{string.Join(", ", gradient)}]");
+        }
+        catch (Exception e) when (e is TypeInitializationException or DllNotFoundException or NotSupportedException or InvalidOperationException)
+        {
+            return new TorchCheck(false, null, 0, (e.InnerException ?? e).Message);
+        }
+    }
+}
