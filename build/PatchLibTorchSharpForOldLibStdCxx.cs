@@ -115,6 +115,12 @@ public sealed class PatchLibTorchSharpForOldLibStdCxx : Task
         }
 
         ushort versionIndex = (ushort)(U16(versym.Off + (long)symbol * 2) & 0x7fff);
+        // The fix stands in for exactly one GCC 13 function; any other symbol of that version would fail at run time.
+        for (int i = 0; i < count; i++)
+        {
+            if (i != symbol && (U16(versym.Off + (long)i * 2) & 0x7fff) == versionIndex)
+                throw new InvalidDataException("another symbol also needs " + MissingVersion + ": " + Str(dynstr.Off + U32(dynsym.Off + (long)i * SymSize)));
+        }
         const ushort VerFlgWeak = 2;
         bool weakened = false;
         long need = verneed.Off;

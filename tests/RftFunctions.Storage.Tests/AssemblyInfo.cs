@@ -1,3 +1,4 @@
 using RftFunctions.Testing;
+using Xunit;
 
 [assembly: AssemblyFixture(typeof(StorageFixture))]

@@ -16,25 +16,30 @@ public static class DoctorCommand
     {
         var root = ContentRoot.Find();
         var configuration = new ConfigurationManager();
-        FunctionsConfiguration.Apply(configuration, root, args);
+        bool checkStorage = !args.Contains("--no-storage");
+        FunctionsConfiguration.Apply(configuration, root, args.Where(a => a != "--no-storage").ToArray());
         var options = configuration.GetSection(RftHostOptions.Section).Get<RftHostOptions>() ?? new RftHostOptions();
 
         var torchCheck = CheckTorch();
-        IReadOnlyList<ServiceProbe> storage;
-        try
-        {
-            var account = StorageAccount.FromSettings(options.StorageConnectionName, key => configuration[key]);
-            storage = await new StorageHealth(account).ProbeAsync(CancellationToken.None);
-        }
-        catch (InvalidOperationException e)
-        {
-            storage = [new ServiceProbe("settings", false, e.Message)];
-        }
+        IReadOnlyList<ServiceProbe> storage = checkStorage ? await ProbeStorageAsync(options, configuration) : [];
 
         bool ok = torchCheck.Ok && storage.All(s => s.Ok);
         var report = new { status = ok ? "ok" : "failed", torch = torchCheck, storage, contentRoot = root };
         Console.WriteLine(JsonSerializer.Serialize(report, new JsonSerializerOptions { WriteIndented = true }));
         return ok ? 0 : 1;
+    }
+
+    private static async Task<IReadOnlyList<ServiceProbe>> ProbeStorageAsync(RftHostOptions options, IConfiguration configuration)
+    {
+        try
+        {
+            var account = StorageAccount.FromSettings(options.StorageConnectionName, key => configuration[key]);
+            return await new StorageHealth(account).ProbeAsync(CancellationToken.None);
+        }
+        catch (InvalidOperationException e)
+        {
+            return [new ServiceProbe("settings", false, e.Message)];
+        }
     }
 
     /// <summary>The TorchSharp check: d/dx sum(x^2) at x = [1, 2, 3] must be [2, 4, 6].</summary>

@@ -12,7 +12,8 @@ public static class RftCommandLine
         commands:
           host    run the RftFunctions host with all roles (default); options: --urls, --Rft:Roles=..., any setting
           demo    the end-to-end demo (until it lands: starts the host against embedded Azurite)
-          doctor  check that TorchSharp computes and the configured storage answers (JSON; exit 1 on failure)
+          doctor  check that TorchSharp computes and the configured storage answers (JSON; exit 1 on failure);
+                  --no-storage checks TorchSharp only
           help    this text
         """;
 
