@@ -1,0 +1,98 @@
+using System.Text.Json;
+using System.Text.Json.Nodes;
+
+namespace RftFunctions.Graders.Templates;
+
+/// <summary>
+/// One model output as graders see it: the <c>sample</c> namespace of templates and the <c>sample</c> dict of python
+/// graders. Build it with <see cref="FromOutputText"/> (the run API) or <see cref="Create"/> (rollouts).
+/// </summary>
+public sealed class GradingSample
+{
+    private static readonly JsonElement EmptyArray = JsonDocument.Parse("[]").RootElement.Clone();
+    private JsonElement? _asJson;
+
+    private GradingSample(string outputText, JsonElement? outputJson, JsonElement outputTools, JsonElement choices,
+        bool outputJsonRequired, bool truncated)
+    {
+        OutputText = outputText;
+        OutputJson = outputJson;
+        OutputTools = outputTools;
+        Choices = choices;
+        OutputJsonRequired = outputJsonRequired;
+        Truncated = truncated;
+    }
+
+    /// <summary>The assistant's text.</summary>
+    public string OutputText { get; }
+
+    /// <summary>The text parsed as JSON, when it parses.</summary>
+    public JsonElement? OutputJson { get; }
+
+    /// <summary>Tool calls the model made (an array, possibly empty).</summary>
+    public JsonElement OutputTools { get; }
+
+    /// <summary>All choices (for several completions per prompt; an array, possibly empty).</summary>
+    public JsonElement Choices { get; }
+
+    /// <summary>
+    /// True when the job has a response_format: then output_text must parse as JSON, and a sample that does not scores 0
+    /// with <c>sample_parse_error</c>.
+    /// </summary>
+    public bool OutputJsonRequired { get; }
+
+    /// <summary>The model stopped at its token limit; graded 0 with <c>truncated_observation_error</c>.</summary>
+    public bool Truncated { get; }
+
+    /// <summary>A sample from plain text; <c>output_json</c> is filled when the text happens to be valid JSON.</summary>
+    public static GradingSample FromOutputText(string outputText) => Create(outputText);
+
+    /// <summary>A sample from a rollout.</summary>
+    /// <param name="outputText">The assistant's text.</param>
+    /// <param name="outputJsonRequired">Whether the job set a response_format (so JSON is mandatory).</param>
+    /// <param name="outputTools">Tool calls (JSON array) or null for none.</param>
+    /// <param name="choices">Choices (JSON array) or null for none.</param>
+    /// <param name="truncated">Whether generation hit the token limit.</param>
+    public static GradingSample Create(string outputText, bool outputJsonRequired = false, JsonElement? outputTools = null,
+        JsonElement? choices = null, bool truncated = false)
+    {
+        ArgumentNullException.ThrowIfNull(outputText);
+        return new GradingSample(outputText, TryParseJson(outputText), outputTools ?? EmptyArray, choices ?? EmptyArray,
+            outputJsonRequired, truncated);
+    }
+
+    /// <summary>True when output_json is required but the text is not JSON.</summary>
+    public bool HasParseError => OutputJsonRequired && OutputJson is null;
+
+    /// <summary>The whole namespace as one JSON object (what python graders and endpoints receive).</summary>
+    public JsonElement ToJson()
+    {
+        if (_asJson is { } cached) return cached;
+        var node = new JsonObject
+        {
+            ["output_text"] = OutputText,
+            ["output_json"] = OutputJson is { } j ? JsonNode.Parse(j.GetRawText()) : null,
+            ["output_tools"] = JsonNode.Parse(OutputTools.GetRawText()),
+            ["choices"] = JsonNode.Parse(Choices.GetRawText()),
+        };
+        var element = JsonSerializer.SerializeToElement(node);
+        _asJson = element;
+        return element;
+    }
+
+    private static JsonElement? TryParseJson(string text)
+    {
+        var trimmed = text.AsSpan().Trim();
+        // Only objects and arrays count as structured output; a bare number or string is plain text.
+        if (trimmed.IsEmpty || (trimmed[0] != '{' && trimmed[0] != '[')) return null;
+        try
+        {
+            using var doc = JsonDocument.Parse(text);
+            return doc.RootElement.Clone();
+        }
+        catch (JsonException)
+        {
+            return null;
+        }
+    }
+}
