@@ -1,0 +1,118 @@
+using Azure;
+using Azure.Data.Tables;
+using Azure.Storage.Queues;
+using RftFunctions.Durable.Replay;
+using RftFunctions.Storage;
+
+namespace RftFunctions.Durable.AzureStorage;
+
+/// <summary>
+/// One task hub's storage: control queues, per-pool work-item queues, the poison queue, the History, Instances and
+/// Partitions tables and the large-message container, plus the addressing rules that route a message to the right queue.
+/// </summary>
+internal sealed class TaskHub
+{
+    private readonly QueueServiceClient _queues;
+    private readonly Dictionary<string, QueueClient> _workItemQueues = new(StringComparer.Ordinal);
+    private readonly Lock _lock = new();
+    private volatile bool _created;
+
+    public TaskHub(StorageAccount account, DurableTaskOptions options)
+    {
+        Options = options.Validate();
+        Account = account.Description;
+        _queues = account.CreateQueueServiceClient();
+        var tables = account.CreateTableServiceClient();
+        var blobs = account.CreateBlobServiceClient();
+        var hub = options.HubName;
+        ControlQueues = Enumerable.Range(0, options.StorageProvider.PartitionCount)
+            .Select(i => _queues.GetQueueClient(TaskHubNames.ControlQueue(hub, i))).ToArray();
+        PoisonQueue = _queues.GetQueueClient(TaskHubNames.PoisonQueue(hub));
+        Payloads = new PayloadStore(blobs.GetBlobContainerClient(TaskHubNames.LargeMessagesContainer(hub)));
+        History = new HistoryStore(tables.GetTableClient(TaskHubNames.HistoryTable(hub)), Payloads);
+        Instances = new InstanceStore(tables.GetTableClient(TaskHubNames.InstancesTable(hub)), Payloads);
+        Partitions = tables.GetTableClient(TaskHubNames.PartitionsTable(hub));
+    }
+
+    public DurableTaskOptions Options { get; }
+
+    /// <summary>Identifies the account for in-process wake-ups.</summary>
+    public string Account { get; }
+
+    public QueueClient[] ControlQueues { get; }
+
+    public QueueClient PoisonQueue { get; }
+
+    public PayloadStore Payloads { get; }
+
+    public HistoryStore History { get; }
+
+    public InstanceStore Instances { get; }
+
+    public TableClient Partitions { get; }
+
+    public QueueClient WorkItemQueue(string pool)
+    {
+        lock (_lock)
+        {
+            if (!_workItemQueues.TryGetValue(pool, out var queue))
+            {
+                _workItemQueues[pool] = queue = _queues.GetQueueClient(TaskHubNames.WorkItemQueue(Options.HubName, pool));
+            }
+            return queue;
+        }
+    }
+
+    public QueueClient ControlQueueFor(string instanceId) =>
+        ControlQueues[TaskHubNames.PartitionOf(instanceId, ControlQueues.Length)];
+
+    /// <summary>Creates every queue, table and container of the hub (idempotent).</summary>
+    public async Task CreateIfNotExistsAsync(IEnumerable<string> pools, CancellationToken cancellationToken)
+    {
+        var work = new List<Task>
+        {
+            History.Table.CreateIfNotExistsAsync(cancellationToken),
+            Instances.Table.CreateIfNotExistsAsync(cancellationToken),
+            Partitions.CreateIfNotExistsAsync(cancellationToken),
+            Payloads.Container.CreateIfNotExistsAsync(cancellationToken: cancellationToken),
+            PoisonQueue.CreateIfNotExistsAsync(cancellationToken: cancellationToken),
+        };
+        work.AddRange(ControlQueues.Select(q => q.CreateIfNotExistsAsync(cancellationToken: cancellationToken)));
+        work.AddRange(pools.Append(DurableTaskRegistry.DefaultPool).Distinct().Select(p => WorkItemQueue(p).CreateIfNotExistsAsync(cancellationToken: cancellationToken)));
+        await Task.WhenAll(work).ConfigureAwait(false);
+        _created = true;
+    }
+
+    public async Task EnsureCreatedAsync(CancellationToken cancellationToken)
+    {
+        if (!_created) await CreateIfNotExistsAsync([], cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>Sends an event to an instance's control queue, optionally invisible until <paramref name="delay"/> passes.</summary>
+    public Task SendToInstanceAsync(string instanceId, HistoryEvent e, TimeSpan? delay, CancellationToken cancellationToken) =>
+        SendAsync(ControlQueueFor(instanceId), new TaskMessage(instanceId, e), delay, cancellationToken);
+
+    /// <summary>Sends an activity invocation to its pool's work-item queue.</summary>
+    public async Task SendWorkItemAsync(string instanceId, HistoryEvent taskScheduled, CancellationToken cancellationToken)
+    {
+        var queue = WorkItemQueue(taskScheduled.Pool ?? DurableTaskRegistry.DefaultPool);
+        try
+        {
+            await SendAsync(queue, new TaskMessage(instanceId, taskScheduled), null, cancellationToken).ConfigureAwait(false);
+        }
+        catch (RequestFailedException ex) when (ex.Status == 404)
+        {
+            // A pool no worker created yet: create its queue, then send.
+            await queue.CreateIfNotExistsAsync(cancellationToken: cancellationToken).ConfigureAwait(false);
+            await SendAsync(queue, new TaskMessage(instanceId, taskScheduled), null, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    public async Task SendAsync(QueueClient queue, TaskMessage message, TimeSpan? delay, CancellationToken cancellationToken)
+    {
+        var body = await message.EncodeAsync(Payloads, cancellationToken).ConfigureAwait(false);
+        var visibility = delay is { } d && d > TimeSpan.Zero ? d : (TimeSpan?)null;
+        await queue.SendMessageAsync(body, visibility, TimeSpan.FromSeconds(-1), cancellationToken).ConfigureAwait(false);
+        if (visibility is null) LocalQueueSignals.Signal(Account, queue.Name);
+    }
+}

@@ -1,0 +1,48 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using RftFunctions.Durable.Replay;
+
+namespace RftFunctions.Durable.AzureStorage;
+
+/// <summary>A queue message: one history event addressed to an instance (and, for completions, to one execution).</summary>
+/// <param name="InstanceId">The target instance.</param>
+/// <param name="Event">The event.</param>
+internal sealed record TaskMessage(string InstanceId, HistoryEvent Event)
+{
+    /// <summary>Unique per message, for logs.</summary>
+    public string MessageId { get; init; } = Guid.NewGuid().ToString("N");
+
+    /// <summary>When the message was sent, for queue-latency metrics.</summary>
+    public DateTime SentAt { get; init; } = DateTime.UtcNow;
+
+    /// <summary>Serializer settings for messages and history columns (enums as names).</summary>
+    public static JsonSerializerOptions Json { get; } = new(JsonSerializerDefaults.Web)
+    {
+        DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
+        Converters = { new JsonStringEnumConverter() },
+    };
+
+    private sealed record BlobReference(string Blob);
+
+    /// <summary>The queue body, offloading to a blob when too large.</summary>
+    public async Task<string> EncodeAsync(PayloadStore payloads, CancellationToken cancellationToken)
+    {
+        var json = JsonSerializer.Serialize(this, Json);
+        if (System.Text.Encoding.UTF8.GetByteCount(json) <= PayloadStore.MaxQueueMessageBytes) return json;
+        var blob = await payloads.UploadAsync(InstanceId, "message", json, cancellationToken).ConfigureAwait(false);
+        return JsonSerializer.Serialize(new BlobReference(blob), Json);
+    }
+
+    /// <summary>Reads a queue body (downloading an offloaded payload).</summary>
+    public static async Task<TaskMessage> DecodeAsync(string body, PayloadStore payloads, CancellationToken cancellationToken)
+    {
+        using (var doc = JsonDocument.Parse(body))
+        {
+            if (doc.RootElement.TryGetProperty("blob", out var blob) && !doc.RootElement.TryGetProperty("event", out _))
+            {
+                body = await payloads.DownloadAsync(blob.GetString()!, cancellationToken).ConfigureAwait(false);
+            }
+        }
+        return JsonSerializer.Deserialize<TaskMessage>(body, Json) ?? throw new JsonException("empty task message");
+    }
+}

@@ -1,0 +1,182 @@
+using Azure;
+using RftFunctions.Durable.AzureStorage;
+using RftFunctions.Durable.Replay;
+using RftFunctions.Storage;
+
+namespace RftFunctions.Durable;
+
+/// <summary>The client for a task hub on Azure Storage.</summary>
+public sealed class AzureStorageDurableTaskClient : DurableTaskClient
+{
+    private static readonly TimeSpan MaxPollInterval = TimeSpan.FromSeconds(1);
+    private readonly TaskHub _hub;
+
+    /// <summary>Creates a client for the hub named in <paramref name="options"/>.</summary>
+    public AzureStorageDurableTaskClient(StorageAccount account, DurableTaskOptions options)
+        : base(options.HubName)
+    {
+        _hub = new TaskHub(account, options);
+    }
+
+    /// <inheritdoc/>
+    public override async Task<string> ScheduleNewOrchestrationInstanceAsync(TaskName orchestratorName, object? input = null, StartOrchestrationOptions? options = null, CancellationToken cancellation = default)
+    {
+        await _hub.EnsureCreatedAsync(cancellation).ConfigureAwait(false);
+        var instanceId = options?.InstanceId ?? Guid.NewGuid().ToString("N");
+        ArgumentException.ThrowIfNullOrEmpty(instanceId);
+        var now = DateTime.UtcNow;
+        var startAt = options?.StartAt?.UtcDateTime;
+        var serialized = DataConverter.Serialize(input);
+        var executionId = Guid.NewGuid().ToString("N");
+        var existing = await _hub.Instances.TryCreatePendingAsync(new InstanceState(instanceId, orchestratorName.Name, OrchestrationRuntimeStatus.Pending)
+        {
+            ExecutionId = executionId,
+            CreatedAt = now,
+            LastUpdatedAt = now,
+            ScheduledStartTime = startAt,
+            Input = serialized,
+        }, replaceFinished: true, cancellation).ConfigureAwait(false);
+        if (existing is { } status) throw new OrchestrationAlreadyExistsException(instanceId, status);
+        var started = new HistoryEvent(EventType.ExecutionStarted)
+        {
+            Name = orchestratorName.Name,
+            Input = serialized,
+            InstanceId = instanceId,
+            ExecutionId = executionId,
+            Timestamp = now,
+            FireAt = startAt,
+        };
+        TimeSpan? delay = startAt is { } at && at > now ? Min(at - now, _hub.Options.StorageProvider.MaxTimerChunk) : null;
+        await _hub.SendToInstanceAsync(instanceId, started, delay, cancellation).ConfigureAwait(false);
+        return instanceId;
+    }
+
+    private static TimeSpan Min(TimeSpan a, TimeSpan b) => a < b ? a : b;
+
+    /// <inheritdoc/>
+    public override Task RaiseEventAsync(string instanceId, string eventName, object? eventPayload = null, CancellationToken cancellation = default)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(eventName);
+        return SendAsync(instanceId, new HistoryEvent(EventType.EventRaised) { Name = eventName, Input = DataConverter.Serialize(eventPayload) }, cancellation);
+    }
+
+    /// <inheritdoc/>
+    public override Task TerminateInstanceAsync(string instanceId, TerminateInstanceOptions options, CancellationToken cancellation = default) =>
+        SendAsync(instanceId, new HistoryEvent(EventType.ExecutionTerminated) { Input = DataConverter.Serialize(options.Output), Recursive = options.Recursive }, cancellation);
+
+    /// <inheritdoc/>
+    public override Task SuspendInstanceAsync(string instanceId, string? reason = null, CancellationToken cancellation = default) =>
+        SendAsync(instanceId, new HistoryEvent(EventType.ExecutionSuspended) { Input = reason }, cancellation);
+
+    /// <inheritdoc/>
+    public override Task ResumeInstanceAsync(string instanceId, string? reason = null, CancellationToken cancellation = default) =>
+        SendAsync(instanceId, new HistoryEvent(EventType.ExecutionResumed) { Input = reason }, cancellation);
+
+    private async Task SendAsync(string instanceId, HistoryEvent e, CancellationToken cancellation)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(instanceId);
+        await _hub.EnsureCreatedAsync(cancellation).ConfigureAwait(false);
+        await _hub.SendToInstanceAsync(instanceId, e with { Timestamp = DateTime.UtcNow }, null, cancellation).ConfigureAwait(false);
+    }
+
+    /// <inheritdoc/>
+    public override async Task<OrchestrationMetadata?> GetInstanceAsync(string instanceId, bool getInputsAndOutputs = false, CancellationToken cancellation = default)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(instanceId);
+        try
+        {
+            return await _hub.Instances.GetAsync(instanceId, getInputsAndOutputs, cancellation).ConfigureAwait(false);
+        }
+        catch (RequestFailedException ex) when (ex.Status == 404)
+        {
+            return null; // the hub's tables do not exist yet
+        }
+    }
+
+    /// <inheritdoc/>
+    public override Task<OrchestrationMetadata> WaitForInstanceStartAsync(string instanceId, bool getInputsAndOutputs = false, CancellationToken cancellation = default) =>
+        PollAsync(instanceId, getInputsAndOutputs, m => m.RuntimeStatus != OrchestrationRuntimeStatus.Pending, cancellation);
+
+    /// <inheritdoc/>
+    public override Task<OrchestrationMetadata> WaitForInstanceCompletionAsync(string instanceId, bool getInputsAndOutputs = false, CancellationToken cancellation = default) =>
+        PollAsync(instanceId, getInputsAndOutputs, m => m.IsCompleted, cancellation);
+
+    private async Task<OrchestrationMetadata> PollAsync(string instanceId, bool getInputsAndOutputs, Func<OrchestrationMetadata, bool> done, CancellationToken cancellation)
+    {
+        var delay = TimeSpan.FromMilliseconds(20);
+        while (true)
+        {
+            var metadata = await GetInstanceAsync(instanceId, getInputsAndOutputs, cancellation).ConfigureAwait(false);
+            if (metadata is not null && done(metadata)) return metadata;
+            await Task.Delay(delay, cancellation).ConfigureAwait(false);
+            delay = delay * 2 < MaxPollInterval ? delay * 2 : MaxPollInterval;
+        }
+    }
+
+    /// <inheritdoc/>
+    public override AsyncPageable<OrchestrationMetadata> GetAllInstancesAsync(OrchestrationQuery? filter = null) =>
+        new InstancePageable(_hub.Instances, filter ?? new OrchestrationQuery());
+
+    /// <inheritdoc/>
+    public override async Task<PurgeResult> PurgeInstanceAsync(string instanceId, CancellationToken cancellation = default)
+    {
+        var metadata = await GetInstanceAsync(instanceId, false, cancellation).ConfigureAwait(false);
+        if (metadata is null) return new PurgeResult(0);
+        if (!metadata.IsCompleted)
+        {
+            throw new InvalidOperationException($"Instance '{instanceId}' is {metadata.RuntimeStatus}; only finished instances can be purged (terminate it first).");
+        }
+        await _hub.History.DeleteAsync(instanceId, cancellation).ConfigureAwait(false);
+        await _hub.Payloads.DeleteInstanceAsync(instanceId, cancellation).ConfigureAwait(false);
+        await _hub.Instances.DeleteAsync(instanceId, cancellation).ConfigureAwait(false);
+        return new PurgeResult(1);
+    }
+
+    /// <inheritdoc/>
+    public override async Task<PurgeResult> PurgeAllInstancesAsync(PurgeInstancesFilter filter, CancellationToken cancellation = default)
+    {
+        ArgumentNullException.ThrowIfNull(filter);
+        var statuses = (filter.Statuses ?? [OrchestrationRuntimeStatus.Completed, OrchestrationRuntimeStatus.Failed, OrchestrationRuntimeStatus.Terminated]).ToList();
+        int purged = 0;
+        var query = new OrchestrationQuery(filter.CreatedFrom, filter.CreatedTo, statuses, PageSize: 1000);
+        var ids = new List<string>();
+        await foreach (var metadata in GetAllInstancesAsync(query).WithCancellation(cancellation).ConfigureAwait(false)) ids.Add(metadata.InstanceId);
+        foreach (var id in ids)
+        {
+            try
+            {
+                purged += (await PurgeInstanceAsync(id, cancellation).ConfigureAwait(false)).PurgedInstanceCount;
+            }
+            catch (InvalidOperationException)
+            {
+                // Restarted since the query: no longer finished.
+            }
+        }
+        return new PurgeResult(purged);
+    }
+
+    private sealed class InstancePageable(InstanceStore store, OrchestrationQuery query) : AsyncPageable<OrchestrationMetadata>
+    {
+        public override async IAsyncEnumerable<Page<OrchestrationMetadata>> AsPages(string? continuationToken = null, int? pageSizeHint = null)
+        {
+            var token = continuationToken ?? query.ContinuationToken;
+            var pageQuery = pageSizeHint is { } size ? query with { PageSize = size } : query;
+            do
+            {
+                var (items, next) = await store.QueryPageAsync(pageQuery, token, default).ConfigureAwait(false);
+                yield return new InstancePage(items, next);
+                token = next;
+            }
+            while (token is not null);
+        }
+    }
+
+    private sealed class InstancePage(IReadOnlyList<OrchestrationMetadata> values, string? continuationToken) : Page<OrchestrationMetadata>
+    {
+        public override IReadOnlyList<OrchestrationMetadata> Values => values;
+
+        public override string? ContinuationToken => continuationToken;
+
+        public override Response GetRawResponse() => throw new NotSupportedException("Instance pages are assembled from several table responses.");
+    }
+}

@@ -1,0 +1,232 @@
+using Azure;
+using Azure.Storage.Queues;
+using Azure.Storage.Queues.Models;
+using Microsoft.Extensions.Logging;
+using RftFunctions.Durable.AzureStorage;
+using RftFunctions.Durable.Replay;
+
+namespace RftFunctions.Durable.Worker;
+
+/// <summary>
+/// Serves one worker pool: polls the pool's work-item queue, runs activities up to the pool's concurrency limit,
+/// renews each message's visibility while its activity runs, and sends the result to the orchestration's control queue
+/// BEFORE deleting the work item (at-least-once). A message delivered more than MaxDeliveryAttempts times is poison:
+/// the orchestration receives a TaskFailed with the reason and the message is moved aside.
+/// </summary>
+internal sealed class ActivityProcessor(
+    TaskHub hub,
+    DurableTaskRegistry registry,
+    IServiceProvider services,
+    ILogger logger,
+    string pool,
+    int concurrency)
+{
+    private readonly QueueClient _queue = hub.WorkItemQueue(pool);
+
+    public string Pool => pool;
+
+    public async Task RunAsync(CancellationToken stopping)
+    {
+        var backoff = new PollingBackoff(hub.Options.StorageProvider.MaxQueuePollingInterval);
+        var inflight = new HashSet<Task>();
+        var visibility = hub.Options.StorageProvider.WorkItemQueueVisibilityTimeout;
+        while (!stopping.IsCancellationRequested)
+        {
+            inflight.RemoveWhere(t => t.IsCompleted);
+            var free = concurrency - inflight.Count;
+            if (free <= 0)
+            {
+                await Task.WhenAny(inflight).ConfigureAwait(false);
+                continue;
+            }
+            QueueMessage[] messages;
+            try
+            {
+                messages = (await _queue.ReceiveMessagesAsync(Math.Min(32, free), visibility, stopping).ConfigureAwait(false)).Value;
+            }
+            catch (OperationCanceledException) when (stopping.IsCancellationRequested)
+            {
+                break;
+            }
+            catch (RequestFailedException ex)
+            {
+                logger.LogWarning(ex, "Receiving from {Queue} failed; retrying", _queue.Name);
+                await Delay(TimeSpan.FromSeconds(1), stopping).ConfigureAwait(false);
+                continue;
+            }
+            if (messages.Length == 0)
+            {
+                await WaitForWorkAsync(backoff.Next(), stopping).ConfigureAwait(false);
+                continue;
+            }
+            backoff.Reset();
+            foreach (var raw in messages) inflight.Add(RunOneAsync(raw, stopping));
+        }
+        await Task.WhenAll(inflight).ConfigureAwait(false);
+    }
+
+    private async Task WaitForWorkAsync(TimeSpan delay, CancellationToken stopping)
+    {
+        try
+        {
+            await LocalQueueSignals.WaitAsync(hub.Account, _queue.Name, delay, stopping).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException)
+        {
+            // Stopping.
+        }
+    }
+
+    private static async Task Delay(TimeSpan delay, CancellationToken stopping)
+    {
+        try
+        {
+            await Task.Delay(delay, stopping).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException)
+        {
+            // Stopping.
+        }
+    }
+
+    private async Task RunOneAsync(QueueMessage raw, CancellationToken stopping)
+    {
+        await Task.Yield();
+        try
+        {
+            await ProcessAsync(raw, stopping).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (!stopping.IsCancellationRequested)
+        {
+            // The message reappears after its visibility timeout and is retried (and eventually counted as poison).
+            logger.LogError(ex, "Activity message {MessageId} in {Queue} could not be processed", raw.MessageId, _queue.Name);
+        }
+        catch (Exception) when (stopping.IsCancellationRequested)
+        {
+            // Shutting down: the message will be delivered again.
+        }
+    }
+
+    private async Task ProcessAsync(QueueMessage raw, CancellationToken stopping)
+    {
+        TaskMessage message;
+        try
+        {
+            message = await TaskMessage.DecodeAsync(raw.Body.ToString(), hub.Payloads, stopping).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is System.Text.Json.JsonException or RequestFailedException or InvalidDataException)
+        {
+            await PoisonHandling.MoveAsideAsync(hub, _queue, raw, $"work item cannot be decoded: {ex.Message}", logger, stopping).ConfigureAwait(false);
+            return;
+        }
+        DurableMetrics.QueueLatency.Record(Math.Max(0, (DateTime.UtcNow - message.SentAt).TotalMilliseconds));
+        var scheduled = message.Event;
+        var instanceId = message.InstanceId;
+        if (raw.DequeueCount > 1) DurableMetrics.ActivityRedeliveries.Add(1);
+        if (raw.DequeueCount > hub.Options.MaxDeliveryAttempts)
+        {
+            var reason = $"Activity '{scheduled.Name}' (#{scheduled.EventId}) of instance '{instanceId}' was delivered {raw.DequeueCount - 1} times " +
+                         $"without completing (its worker crashed or overran the visibility timeout); the message was moved to queue '{hub.PoisonQueue.Name}'.";
+            var poisoned = Completion(scheduled, null, new FailureDetails("PoisonMessage", reason));
+            await hub.SendToInstanceAsync(instanceId, poisoned, null, stopping).ConfigureAwait(false);
+            await PoisonHandling.MoveAsideAsync(hub, _queue, raw, reason, logger, stopping).ConfigureAwait(false);
+            return;
+        }
+
+        var received = new ReceivedMessage(_queue, raw, message);
+        using var renewal = CancellationTokenSource.CreateLinkedTokenSource(stopping);
+        var renewing = RenewVisibilityAsync(received, renewal.Token);
+        HistoryEvent completion;
+        try
+        {
+            completion = await InvokeAsync(scheduled, instanceId, (int)raw.DequeueCount, stopping).ConfigureAwait(false);
+        }
+        finally
+        {
+            await renewal.CancelAsync().ConfigureAwait(false);
+            await renewing.ConfigureAwait(false);
+        }
+        if (stopping.IsCancellationRequested && completion.EventType == EventType.TaskFailed && completion.FailureDetails!.IsCausedBy<OperationCanceledException>())
+        {
+            return; // interrupted by shutdown: not a real failure, let another delivery run it
+        }
+        // The result goes out before the work item is deleted: a crash in between re-runs the activity, never loses it.
+        await hub.SendToInstanceAsync(instanceId, completion, null, CancellationToken.None).ConfigureAwait(false);
+        DurableMetrics.Activities.Add(1);
+        try
+        {
+            await _queue.DeleteMessageAsync(raw.MessageId, received.PopReceipt, CancellationToken.None).ConfigureAwait(false);
+        }
+        catch (RequestFailedException ex) when (ex.Status == 404)
+        {
+            logger.LogWarning("Work item {MessageId} of instance {InstanceId} was redelivered before it was deleted; the duplicate result will be ignored", raw.MessageId, instanceId);
+        }
+    }
+
+    private async Task<HistoryEvent> InvokeAsync(HistoryEvent scheduled, string instanceId, int deliveryCount, CancellationToken stopping)
+    {
+        if (!registry.TryCreateActivity(scheduled.Name ?? "", services, out var activity))
+        {
+            return Completion(scheduled, null, new FailureDetails("ActivityNotFound", $"No activity named '{scheduled.Name}' is registered in pool '{pool}'."));
+        }
+        try
+        {
+            var input = DataConverter.Deserialize(scheduled.Input, activity.InputType);
+            var context = new WorkerActivityContext(scheduled.Name!, instanceId, pool, deliveryCount, stopping);
+            var output = await activity.RunAsync(context, input).ConfigureAwait(false);
+            return Completion(scheduled, DataConverter.Serialize(output), null);
+        }
+        catch (Exception ex)
+        {
+            logger.LogDebug(ex, "Activity {Activity} (#{TaskId}) of instance {InstanceId} failed", scheduled.Name, scheduled.EventId, instanceId);
+            return Completion(scheduled, null, FailureDetails.FromException(ex));
+        }
+    }
+
+    private static HistoryEvent Completion(HistoryEvent scheduled, string? result, FailureDetails? failure) =>
+        new(failure is null ? EventType.TaskCompleted : EventType.TaskFailed)
+        {
+            TaskScheduledId = scheduled.EventId,
+            ExecutionId = scheduled.ExecutionId,
+            Name = scheduled.Name,
+            Result = result,
+            FailureDetails = failure,
+            Timestamp = DateTime.UtcNow,
+        };
+
+    /// <summary>Keeps a running activity's message hidden, renewing at half the visibility timeout.</summary>
+    private async Task RenewVisibilityAsync(ReceivedMessage message, CancellationToken cancellationToken)
+    {
+        var visibility = hub.Options.StorageProvider.WorkItemQueueVisibilityTimeout;
+        try
+        {
+            while (true)
+            {
+                await Task.Delay(visibility / 2, cancellationToken).ConfigureAwait(false);
+                var response = await _queue.UpdateMessageAsync(message.Raw.MessageId, message.PopReceipt, visibilityTimeout: visibility, cancellationToken: cancellationToken).ConfigureAwait(false);
+                message.PopReceipt = response.Value.PopReceipt;
+            }
+        }
+        catch (OperationCanceledException)
+        {
+            // The activity finished.
+        }
+        catch (RequestFailedException ex)
+        {
+            logger.LogWarning(ex, "Renewing work item {MessageId} failed; another worker may run it too", message.Raw.MessageId);
+        }
+    }
+
+    private sealed class WorkerActivityContext(TaskName name, string instanceId, string pool, int deliveryCount, CancellationToken cancellationToken) : TaskActivityContext
+    {
+        public override TaskName Name => name;
+
+        public override string InstanceId => instanceId;
+
+        public override string Pool => pool;
+
+        public override int DeliveryCount => deliveryCount;
+
+        public override CancellationToken CancellationToken => cancellationToken;
+    }
+}
