@@ -53,6 +53,7 @@ public sealed class ByteTokenizer : ITextTokenizer
     }
 
     /// <inheritdoc />
+    /// <remarks>Ids outside 0..258 (padding rows of a larger model vocabulary) decode to nothing.</remarks>
     public string Decode(IEnumerable<int> ids)
     {
         var text = new StringBuilder();
@@ -66,8 +67,8 @@ public sealed class ByteTokenizer : ITextTokenizer
             }
             text.Append(Encoding.UTF8.GetString([.. bytes]));
             bytes.Clear();
+            // Ids past the tokenizer (a model's vocabulary may be padded beyond it) decode to nothing, as in Hugging Face.
             if (id is >= EndOfText and < VocabSize) text.Append(SpecialTexts[id - EndOfText]);
-            else throw new ArgumentOutOfRangeException(nameof(ids), id, $"token id outside the byte tokenizer's vocabulary (0..{VocabSize - 1})");
         }
         text.Append(Encoding.UTF8.GetString([.. bytes]));
         return text.ToString();
