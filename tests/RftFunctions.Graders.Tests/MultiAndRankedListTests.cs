@@ -77,6 +77,8 @@ public class MultiAndRankedListTests
     [InlineData("""[{"gene": "TP53", "why": "x"}, {"gene": "BRCA1", "why": "y"}]""", 0.5, 0, 1, 1)]
     [InlineData("- TP53\n- TP53\n- BRCA1", 0.5, 0, 1, 1)] // duplicates are dropped before ranking
     [InlineData("", 0, 0, 0, 0)]
+    [InlineData("Top candidates:\n1. **TP53**\n2. **BRCA1** - explains both findings", 0.5, 0, 1, 1)]
+    [InlineData("BRCA1", 1.0, 1, 1, 1)]
     public async Task Ranked_list_scores_reciprocal_rank_and_reports_hits(string output, double reward, double hit1, double hit5, double hitAny)
     {
         var result = await TestJson.Grade(Ranked, output, """{"gene":"BRCA1"}""");

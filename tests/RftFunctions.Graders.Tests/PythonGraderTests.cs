@@ -154,6 +154,37 @@ public class PythonGraderTests(PythonPoolFixture fixture) : IClassFixture<Python
     }
 
     [Fact]
+    public async Task Isolated_workers_see_no_network_interface_but_loopback()
+    {
+        // /proc/self/net/dev lists the interfaces of the worker's network namespace.
+        var source = "def grade(sample, item):\n    lines = open('/proc/self/net/dev').read().splitlines()[2:]\n" +
+                     "    return float(len([l for l in lines if l.split(':')[0].strip() != 'lo']))\n";
+        var result = await Run(source);
+        Assert.False(result.Errors.Any, result.Errors.PythonGraderRuntimeErrorDetails);
+        if (fixture.Pool.NetworkIsolated) Assert.Equal(0, result.Reward);
+
+        await using var open = new Python.PythonGraderPool(new Python.PythonGraderPoolOptions { Workers = 1, IsolateNetwork = false });
+        Assert.False(open.NetworkIsolated);
+    }
+
+    [Fact]
+    public async Task Cancelling_a_call_kills_its_worker_and_the_pool_keeps_serving()
+    {
+        using var cts = new CancellationTokenSource(TimeSpan.FromMilliseconds(300));
+        var grader = TestJson.Grader(PythonGrader("import time\ndef grade(sample, item):\n    time.sleep(30)\n    return 1.0\n"));
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => grader.GradeAsync(TestJson.Context("x"), Services, cts.Token));
+        await AssertHealthy();
+    }
+
+    [Fact]
+    public async Task Concurrent_calls_share_the_pool()
+    {
+        var tasks = Enumerable.Range(0, 20).Select(i => Run(Healthy, output: i % 2 == 0 ? "42" : "7")).ToList();
+        var results = await Task.WhenAll(tasks);
+        for (var i = 0; i < results.Length; i++) Assert.Equal(i % 2 == 0 ? 1.0 : 0.25, results[i].Reward);
+    }
+
+    [Fact]
     public async Task Without_a_pool_python_graders_report_a_server_error()
     {
         var result = await TestJson.Grade(PythonGrader(Healthy), "42", """{"answer":"42"}""");
