@@ -1,4 +1,5 @@
 using System.Text;
+using System.Text.Json;
 using Microsoft.ML.Tokenizers;
 
 namespace RftFunctions.Model.Tokenization;
@@ -9,13 +10,16 @@ namespace RftFunctions.Model.Tokenization;
 /// added tokens are found first on the raw text (never split), the rest is normalized (e.g. NFC), split with the
 /// file's pre-tokenizer regex, and each piece is BPE-merged by Microsoft.ML.Tokenizers' <see cref="BpeTokenizer"/>.
 /// </summary>
-public sealed class HuggingFaceTokenizer
+public sealed class HuggingFaceTokenizer : ITextTokenizer
 {
     /// <summary>The file name of the tokenizer definition in a model folder.</summary>
     public const string TokenizerFileName = "tokenizer.json";
 
     /// <summary>The file name of the tokenizer configuration in a model folder.</summary>
     public const string ConfigFileName = "tokenizer_config.json";
+
+    /// <summary>The generation configuration, whose eos_token_id (a number or a list) adds end-of-sequence ids.</summary>
+    public const string GenerationConfigFileName = "generation_config.json";
 
     private readonly TokenizerDefinition _definition;
     private readonly BpeTokenizer _bpe;
@@ -27,7 +31,7 @@ public sealed class HuggingFaceTokenizer
     private readonly bool[] _isSpecial;
     private readonly Dictionary<string, int> _tokenToId;
 
-    private HuggingFaceTokenizer(TokenizerDefinition definition, TokenizerConfig config, string file)
+    private HuggingFaceTokenizer(TokenizerDefinition definition, TokenizerConfig config, string file, IReadOnlyList<int> extraEosIds)
     {
         _definition = definition;
         Config = config;
@@ -56,7 +60,16 @@ public sealed class HuggingFaceTokenizer
         }
         BosTokenId = IdOfConfigured(config.BosToken, "bos_token");
         EosTokenId = IdOfConfigured(config.EosToken, "eos_token");
-        PadTokenId = IdOfConfigured(config.PadToken, "pad_token");
+        ConfiguredPadTokenId = IdOfConfigured(config.PadToken, "pad_token");
+        var eos = new List<int>();
+        if (EosTokenId is { } configured) eos.Add(configured);
+        foreach (var id in extraEosIds)
+        {
+            if (id < 0 || id >= _idToToken.Length || _idToToken[id] is null)
+                throw new TokenizerFormatException(GenerationConfigFileName, "eos_token_id", $"{id} is not a token id of {TokenizerFileName}");
+            if (!eos.Contains(id)) eos.Add(id);
+        }
+        EosTokenIds = eos;
     }
 
     /// <summary>The tokenizer_config.json content (special token names, chat template).</summary>
@@ -68,11 +81,21 @@ public sealed class HuggingFaceTokenizer
     /// <summary>The BOS token id, or null when the model has none.</summary>
     public int? BosTokenId { get; }
 
-    /// <summary>The EOS token id, or null when tokenizer_config.json names none.</summary>
+    /// <summary>The EOS token id tokenizer_config.json names, or null when it names none.</summary>
     public int? EosTokenId { get; }
 
-    /// <summary>The padding token id, or null when tokenizer_config.json names none.</summary>
-    public int? PadTokenId { get; }
+    /// <summary>
+    /// Every id that ends generation: tokenizer_config.json's eos_token, then the eos_token_id entries of a
+    /// generation_config.json in the same folder (Qwen3 instruct models also stop at &lt;|endoftext|&gt; that way).
+    /// </summary>
+    public IReadOnlyList<int> EosTokenIds { get; }
+
+    /// <summary>The padding token id tokenizer_config.json names, or null when it names none.</summary>
+    public int? ConfiguredPadTokenId { get; }
+
+    /// <summary>The padding id: the configured pad token, else the EOS token (the usual choice when a model has none).</summary>
+    public int PadTokenId => ConfiguredPadTokenId ?? EosTokenId ?? (EosTokenIds.Count > 0 ? EosTokenIds[0] : throw new InvalidOperationException(
+        $"{ConfigFileName} names neither a pad_token nor an eos_token, so there is no padding id"));
 
     /// <summary>The added tokens (special and not), in file order.</summary>
     public IReadOnlyList<AddedToken> AddedTokens => _definition.AddedTokens;
@@ -81,20 +104,48 @@ public sealed class HuggingFaceTokenizer
     public static HuggingFaceTokenizer Load(string directory)
     {
         var config = Path.Combine(directory, ConfigFileName);
-        return Load(Path.Combine(directory, TokenizerFileName), File.Exists(config) ? config : null);
+        var generation = Path.Combine(directory, GenerationConfigFileName);
+        return Load(Path.Combine(directory, TokenizerFileName), File.Exists(config) ? config : null, File.Exists(generation) ? generation : null);
     }
 
-    /// <summary>Loads the given tokenizer.json and optional tokenizer_config.json.</summary>
-    public static HuggingFaceTokenizer Load(string tokenizerJsonPath, string? tokenizerConfigPath)
+    /// <summary>Loads the given tokenizer.json and optional tokenizer_config.json and generation_config.json.</summary>
+    public static HuggingFaceTokenizer Load(string tokenizerJsonPath, string? tokenizerConfigPath, string? generationConfigPath = null)
     {
         var definition = TokenizerJsonReader.Load(tokenizerJsonPath);
         var config = tokenizerConfigPath is null ? TokenizerConfig.Empty : TokenizerConfig.Load(tokenizerConfigPath);
-        return new HuggingFaceTokenizer(definition, config, tokenizerJsonPath);
+        var extraEos = generationConfigPath is null ? [] : ReadGenerationEos(generationConfigPath);
+        return new HuggingFaceTokenizer(definition, config, tokenizerJsonPath, extraEos);
     }
 
     /// <summary>Builds a tokenizer from an already read definition (for example one made in code for a tiny model).</summary>
     public static HuggingFaceTokenizer Create(TokenizerDefinition definition, TokenizerConfig? config = null) =>
-        new(definition, config ?? TokenizerConfig.Empty, "(in-memory tokenizer definition)");
+        new(definition, config ?? TokenizerConfig.Empty, "(in-memory tokenizer definition)", []);
+
+    private static List<int> ReadGenerationEos(string path)
+    {
+        try
+        {
+            using var document = JsonDocument.Parse(File.ReadAllText(path));
+            if (document.RootElement.ValueKind != JsonValueKind.Object || !document.RootElement.TryGetProperty("eos_token_id", out var eos))
+                return [];
+            return eos.ValueKind switch
+            {
+                JsonValueKind.Null => [],
+                JsonValueKind.Number => [eos.GetInt32()],
+                JsonValueKind.Array => eos.EnumerateArray().Select(e => e.ValueKind == JsonValueKind.Number ? e.GetInt32()
+                    : throw new TokenizerFormatException(path, "eos_token_id", $"expected integers, found {e.ValueKind}")).ToList(),
+                _ => throw new TokenizerFormatException(path, "eos_token_id", $"expected an integer or a list of integers, found {eos.ValueKind}"),
+            };
+        }
+        catch (JsonException e)
+        {
+            throw new TokenizerFormatException(path, $"line {e.LineNumber + 1}", "not valid JSON: " + e.Message, e);
+        }
+        catch (FormatException e)
+        {
+            throw new TokenizerFormatException(path, "eos_token_id", "expected 32-bit integers", e);
+        }
+    }
 
     /// <summary>
     /// Encodes <paramref name="text"/> without adding the post-processor's special tokens (Hugging Face
@@ -153,11 +204,14 @@ public sealed class HuggingFaceTokenizer
         }
     }
 
+    /// <summary>Decodes ids to text, writing special tokens as their text (Hugging Face skip_special_tokens=False).</summary>
+    public string Decode(IEnumerable<int> ids) => Decode(ids, skipSpecialTokens: false);
+
     /// <summary>
     /// Decodes ids to text: byte-level tokens are joined into UTF-8 (invalid sequences become U+FFFD, as Hugging Face
     /// does) and added tokens are written as their text, unless <paramref name="skipSpecialTokens"/> drops special ones.
     /// </summary>
-    public string Decode(IEnumerable<int> ids, bool skipSpecialTokens = false)
+    public string Decode(IEnumerable<int> ids, bool skipSpecialTokens)
     {
         ArgumentNullException.ThrowIfNull(ids);
         var text = new StringBuilder();

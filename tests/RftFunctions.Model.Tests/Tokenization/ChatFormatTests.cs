@@ -11,7 +11,7 @@ namespace RftFunctions.Model.Tests.Tokenization;
 /// template is simple enough for the JavaScript Jinja engine of @lenml/tokenizers (Llama 3.0, rft-tiny), our output is
 /// also compared with that engine's rendering of the template itself.
 /// </summary>
-public sealed class ChatFormatTests(Qwen3TokenizerFixture qwen) : IClassFixture<Qwen3TokenizerFixture>
+public sealed class ChatFormatTests(Qwen3TokenizerFixture qwen)
 {
     // The chat_template of Meta-Llama-3-8B-Instruct's tokenizer_config.json.
     private const string Llama3Template =
