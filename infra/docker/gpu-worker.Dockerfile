@@ -1,0 +1,42 @@
+# syntax=docker/dockerfile:1
+# The GPU worker image: the same `rft` executable, with libtorch's CUDA build from the public NuGet package
+# TorchSharp-cuda-linux in place of the CPU build. Our CI cannot build or run this image (the CUDA packages are not
+# obtainable from its package mirror and it has no GPU); it is built by `azd deploy` or by hand:
+#   docker build -f infra/docker/gpu-worker.Dockerfile -t rft-gpu-worker .
+
+FROM mcr.microsoft.com/dotnet/sdk:10.0 AS build
+WORKDIR /src
+COPY global.json Directory.Build.props Directory.Build.targets Directory.Packages.props .editorconfig ./
+COPY build/ build/
+COPY host.json local.settings.sample.json ./
+COPY src/ src/
+RUN dotnet publish src/RftFunctions.Functions/RftFunctions.Functions.csproj -c Release -r linux-x64 --self-contained false -o /app
+
+# The CUDA natives, restored in a project of their own (outside the repository's central package management). The
+# libtorch-cuda packages are split into parts that their build targets join, so a publish is the way to get the files.
+FROM mcr.microsoft.com/dotnet/sdk:10.0 AS cuda
+WORKDIR /cuda
+COPY infra/docker/gpu/TorchSharpCuda.csproj ./
+RUN dotnet publish TorchSharpCuda.csproj -c Release -r linux-x64 --self-contained false -o /cuda/out \
+ && test -f /cuda/out/libtorch_cuda.so
+
+FROM mcr.microsoft.com/dotnet/aspnet:10.0 AS runtime
+RUN apt-get update \
+ && apt-get install -y --no-install-recommends libgomp1 \
+ && rm -rf /var/lib/apt/lists/*
+WORKDIR /app
+COPY --from=build /app ./
+# Overlay: the CUDA build's libtorch/libc10/LibTorchSharp replace the CPU ones (same TorchSharp version, checked by
+# the infra tests), and the CUDA libraries it needs come along. The managed TorchSharp.dll stays the app's.
+COPY --from=cuda /cuda/out/*.so* ./
+# The driver comes from the host (Container Apps GPU profiles inject it).
+ENV ASPNETCORE_URLS=http://+:8080 \
+    RFT_ROOT=/app \
+    Rft__EmbeddedAzurite=false \
+    NVIDIA_VISIBLE_DEVICES=all \
+    NVIDIA_DRIVER_CAPABILITIES=compute,utility \
+    DOTNET_gcServer=1
+EXPOSE 8080
+USER $APP_UID
+ENTRYPOINT ["dotnet", "rft.dll"]
+CMD ["host"]
