@@ -35,6 +35,32 @@ public class ValidationTests
         Assert.IsType<TextSimilarityGraderConfig>(config.Graders["y"]);
     }
 
+    [Fact]
+    public void Multi_graders_given_as_a_list_or_a_single_grader_are_keyed_by_name()
+    {
+        var list = (MultiGraderConfig)GraderConfigJson.Parse("""
+            {"type":"multi","name":"m","calculate_output":"x + y","graders":[
+              {"type":"string_check","name":"x","input":"a","reference":"a","operation":"eq"},
+              {"type":"string_check","name":"y","input":"a","reference":"b","operation":"eq"}]}
+            """);
+        Assert.Equal(["x", "y"], list.Graders.Keys.ToArray());
+        Assert.Contains("\"graders\":{\"x\":{", GraderConfigJson.Serialize(list), StringComparison.Ordinal);
+
+        var single = (MultiGraderConfig)GraderConfigJson.Parse("""
+            {"type":"multi","name":"m","calculate_output":"only * 2","graders":{"type":"string_check","name":"only","input":"a","reference":"a","operation":"eq"}}
+            """);
+        Assert.Equal("only", Assert.Single(single.Graders).Key);
+
+        var errors = GraderValidator.Validate("""
+            {"type":"multi","name":"m","calculate_output":"x","graders":[
+              {"type":"string_check","name":"x","input":"a","reference":"a","operation":"eq"},
+              {"type":"string_check","name":"x","input":"a","reference":"a","operation":"eq"},
+              {"type":"string_check","input":"a","reference":"a","operation":"eq"}]}
+            """);
+        Assert.Contains(errors, e => e.Path == "$.graders[1]" && e.Message.Contains("duplicate", StringComparison.Ordinal));
+        Assert.Contains(errors, e => e.Path == "$.graders[2].name");
+    }
+
     [Theory]
     [InlineData("""{"type":"nope","name":"a"}""", "$.type", "unknown grader type 'nope'")]
     [InlineData("""{"name":"a"}""", "$.type", "missing required field 'type'")]

@@ -27,8 +27,12 @@ public sealed record MultiGraderConfig : GraderConfig
     /// <inheritdoc />
     protected override string TypeName => GraderTypes.Multi;
 
-    /// <summary>Sub-graders by name; the names are the formula's variables.</summary>
+    /// <summary>
+    /// Sub-graders by name; the names are the formula's variables. Also read from a list of graders or a single grader
+    /// (keyed by their <c>name</c>); always written as the dict.
+    /// </summary>
     [JsonPropertyName("graders")]
+    [JsonConverter(typeof(SubGradersConverter))]
     public required IReadOnlyDictionary<string, GraderConfig> Graders { get; init; }
 
     /// <summary>Formula over sub-grader names, e.g. <c>0.7 * accuracy + 0.3 * style</c>.</summary>

@@ -134,19 +134,29 @@ public static class GraderValidator
         var gradersPath = Join(path, "graders");
         if (!g.TryGetProperty("graders", out var graders) || graders.ValueKind == JsonValueKind.Null)
             errors.Add(new(gradersPath, "missing required field 'graders' (an object mapping names to graders)"));
-        else if (graders.ValueKind != JsonValueKind.Object)
-            errors.Add(new(gradersPath, $"must be an object mapping names to graders, got {Kind(graders)}"));
         else
         {
-            foreach (var sub in graders.EnumerateObject())
+            var shape = SubGradersConverter.Classify(graders);
+            if (shape == SubGradersConverter.Shape.Invalid)
+                errors.Add(new(gradersPath, $"must be an object mapping names to graders, got {Kind(graders)}"));
+            IEnumerable<(string? Name, JsonElement Grader, string Path)> subs = shape switch
             {
-                var subPath = Join(gradersPath, sub.Name);
-                if (!IsIdentifier(sub.Name))
-                    errors.Add(new(subPath, $"sub-grader name '{sub.Name}' must be an identifier (letters, digits, _) to be usable in calculate_output"));
-                names.Add(sub.Name);
-                ValidateGrader(sub.Value, subPath, insideMulti: true, errors);
+                SubGradersConverter.Shape.Dict => graders.EnumerateObject().Select(p => ((string?)p.Name, p.Value, Join(gradersPath, p.Name))),
+                SubGradersConverter.Shape.List => graders.EnumerateArray().Select((e, i) => (NameOf(e), e, $"{gradersPath}[{i}]")),
+                SubGradersConverter.Shape.Single => [(NameOf(graders), graders, gradersPath)],
+                _ => [],
+            };
+            foreach (var (name, sub, subPath) in subs)
+            {
+                ValidateGrader(sub, subPath, insideMulti: true, errors);
+                // In list and single form the key is the grader's name, whose absence ValidateGrader already reports.
+                if (name is null) continue;
+                if (!IsIdentifier(name))
+                    errors.Add(new(subPath, $"sub-grader name '{name}' must be an identifier (letters, digits, _) to be usable in calculate_output"));
+                if (!names.Add(name))
+                    errors.Add(new(subPath, $"duplicate sub-grader name '{name}'"));
             }
-            if (names.Count == 0) errors.Add(new(gradersPath, "needs at least one sub-grader"));
+            if (shape != SubGradersConverter.Shape.Invalid && !subs.Any()) errors.Add(new(gradersPath, "needs at least one sub-grader"));
         }
 
         if (RequireString(g, path, "calculate_output", errors, allowEmpty: false) is { } formulaText)
@@ -433,6 +443,9 @@ public static class GraderValidator
         else if (d < min || d > max)
             errors.Add(new(Join(path, field), $"{v.GetRawText()} is out of range [{Fmt(min)}, {Fmt(max)}]"));
     }
+
+    private static string? NameOf(JsonElement grader) =>
+        grader.ValueKind == JsonValueKind.Object && grader.TryGetProperty("name", out var n) && n.ValueKind == JsonValueKind.String ? n.GetString() : null;
 
     private static string Fmt(double d) => d == double.Epsilon ? "0 (exclusive)" : d.ToString(System.Globalization.CultureInfo.InvariantCulture);
 
