@@ -1,0 +1,71 @@
+using System.Text.Json.Nodes;
+using RftFunctions.Training.Config;
+using Xunit;
+
+namespace RftFunctions.Training.Tests;
+
+public sealed class TrainingConfigTests
+{
+    [Fact]
+    public void Auto_hyperparameters_follow_the_documented_rules()
+    {
+        var config = OpenAiHyperparameters.FromJson(null).Resolve(new RftTrainingConfig(), trainingExamples: 100, seed: 7);
+
+        Assert.Equal(3, config.Epochs); // ceil(256 / 100)
+        Assert.Equal(8, config.PromptsPerStep);
+        Assert.Equal(1e-4, config.LearningRate);
+        Assert.Equal(8, config.SamplesPerPrompt);
+        Assert.Equal(3, config.EvalInterval); // 38 steps / 10
+        Assert.Equal(256, config.MaxCompletionTokens);
+        Assert.Equal(7, config.Seed);
+    }
+
+    [Fact]
+    public void Explicit_hyperparameters_are_applied()
+    {
+        var json = JsonNode.Parse("""
+            { "n_epochs": 2, "batch_size": 4, "learning_rate_multiplier": 0.5, "eval_interval": 5, "eval_samples": 3,
+              "compute_multiplier": 0.5, "reasoning_effort": "high" }
+            """)!.AsObject();
+
+        var config = OpenAiHyperparameters.FromJson(json).Resolve(new RftTrainingConfig { Mode = FineTuningMode.Full }, 10, 1);
+
+        Assert.Equal((2, 4, 5e-6, 5, 3, 4, 512), (config.Epochs, config.PromptsPerStep, config.LearningRate, config.EvalInterval, config.EvalSamples, config.SamplesPerPrompt, config.MaxCompletionTokens));
+    }
+
+    [Theory]
+    [InlineData("""{ "n_epochs": 0 }""", "hyperparameters.n_epochs")]
+    [InlineData("""{ "batch_size": 2.5 }""", "hyperparameters.batch_size")]
+    [InlineData("""{ "learning_rate_multiplier": 0 }""", "hyperparameters.learning_rate_multiplier")]
+    [InlineData("""{ "compute_multiplier": 11 }""", "hyperparameters.compute_multiplier")]
+    [InlineData("""{ "eval_interval": "often" }""", "hyperparameters.eval_interval")]
+    [InlineData("""{ "reasoning_effort": "max" }""", "hyperparameters.reasoning_effort")]
+    public void Out_of_range_values_name_the_field(string json, string field)
+    {
+        var hyperparameters = OpenAiHyperparameters.FromJson(JsonNode.Parse(json)!.AsObject());
+
+        var error = Assert.Throws<ArgumentException>(() => hyperparameters.Resolve(new RftTrainingConfig(), 10, 1));
+
+        Assert.StartsWith(field, error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Learning_rate_warms_up_linearly_then_decays_by_cosine_to_the_floor()
+    {
+        var config = new RftTrainingConfig { LearningRate = 1.0, WarmupSteps = 3, Schedule = LearningRateSchedule.Cosine, MinLearningRateRatio = 0.1 };
+
+        // 12 steps: 3 of warm-up, then steps 3..11 decay over 8 intervals.
+        Assert.Equal([0.25, 0.5, 0.75, 1.0], Enumerable.Range(0, 4).Select(s => config.LearningRateAt(s, 12)));
+        Assert.Equal(0.55, config.LearningRateAt(7, 12), 10); // half-way through the decay
+        Assert.Equal(0.1, config.LearningRateAt(11, 12), 10);
+    }
+
+    [Fact]
+    public void Validate_names_each_bad_knob()
+    {
+        var problems = new RftTrainingConfig { SamplesPerPrompt = 1, TopP = 0, LoraDropout = 1 }.Validate();
+
+        Assert.Equal(3, problems.Count);
+        Assert.Contains(problems, p => p.StartsWith("SamplesPerPrompt", StringComparison.Ordinal));
+    }
+}
