@@ -95,3 +95,20 @@ public sealed class EndpointGraderTests : IDisposable
 
     public void Dispose() => _http.Dispose();
 }
+
+public class RateGateTests
+{
+    [Fact]
+    public void Requests_are_spaced_one_interval_apart_without_bursts()
+    {
+        var gate = new RateGate();
+        const long perSecond = 1000; // ticks per second in this test
+        // 4 requests per second = one per 250 ticks; three arrive together at t = 0.
+        Assert.Equal(TimeSpan.Zero, gate.Reserve(4, 0, perSecond));
+        Assert.Equal(TimeSpan.FromSeconds(0.25), gate.Reserve(4, 0, perSecond));
+        Assert.Equal(TimeSpan.FromSeconds(0.5), gate.Reserve(4, 0, perSecond));
+        // A request long after the schedule goes at once, and idle time does not bank a burst.
+        Assert.Equal(TimeSpan.Zero, gate.Reserve(4, 5000, perSecond));
+        Assert.Equal(TimeSpan.FromSeconds(0.25), gate.Reserve(4, 5000, perSecond));
+    }
+}

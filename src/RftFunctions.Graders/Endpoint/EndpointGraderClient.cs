@@ -126,25 +126,32 @@ public sealed class EndpointGraderClient(HttpClient http, EndpointRetryOptions? 
     }
 
     private static string Truncate(string s) => s.Length <= 300 ? s : s[..300] + "...";
+}
 
-    /// <summary>Spaces requests to one URL at least 1/rate seconds apart.</summary>
-    private sealed class RateGate
+/// <summary>Spaces requests to one URL at least 1/rate seconds apart (a reservation schedule, no bursts).</summary>
+internal sealed class RateGate
+{
+    private readonly Lock _lock = new();
+    private long _nextTicks = long.MinValue;
+
+    /// <summary>Reserves the next slot at or after <paramref name="nowTicks"/>; returns how long to wait for it.</summary>
+    public TimeSpan Reserve(double perSecond, long nowTicks, long ticksPerSecond)
     {
-        private readonly Lock _lock = new();
-        private long _nextTicks;
-
-        public Task WaitAsync(double perSecond, CancellationToken ct)
+        var interval = (long)(ticksPerSecond / perSecond);
+        long wait;
+        lock (_lock)
         {
-            var interval = (long)(Stopwatch.Frequency / perSecond);
-            long wait;
-            lock (_lock)
-            {
-                var now = Stopwatch.GetTimestamp();
-                var slot = Math.Max(now, _nextTicks);
-                _nextTicks = slot + interval;
-                wait = slot - now;
-            }
-            return wait <= 0 ? Task.CompletedTask : Task.Delay(TimeSpan.FromSeconds((double)wait / Stopwatch.Frequency), ct);
+            var slot = Math.Max(nowTicks, _nextTicks);
+            _nextTicks = slot + interval;
+            wait = slot - nowTicks;
         }
+        return TimeSpan.FromSeconds((double)wait / ticksPerSecond);
+    }
+
+    /// <summary>Waits for the next slot.</summary>
+    public Task WaitAsync(double perSecond, CancellationToken ct)
+    {
+        var wait = Reserve(perSecond, Stopwatch.GetTimestamp(), Stopwatch.Frequency);
+        return wait <= TimeSpan.Zero ? Task.CompletedTask : Task.Delay(wait, ct);
     }
 }

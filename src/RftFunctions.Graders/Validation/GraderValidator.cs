@@ -181,7 +181,7 @@ public static class GraderValidator
         var bytes = Encoding.UTF8.GetByteCount(source);
         if (bytes > PythonGraderConfig.MaxSourceBytes)
             errors.Add(new(Join(path, "source"), $"source is {bytes} bytes; the limit is {PythonGraderConfig.MaxSourceBytes} (256 kB)"));
-        if (!System.Text.RegularExpressions.Regex.IsMatch(source, @"(^|\n)\s*(async\s+)?def\s+grade\s*\("))
+        if (!System.Text.RegularExpressions.Regex.IsMatch(source, @"(^|\n)\s*def\s+grade\s*\("))
             errors.Add(new(Join(path, "source"), "source must define a function grade(sample, item)"));
     }
 
