@@ -32,12 +32,12 @@ internal static class OrchestrationExecutor
                 context.Apply(e, replaying: true);
             }
             context.IsReplayingValue = false;
-            foreach (var e in newEvents)
+            int applied = 0;
+            for (; applied < newEvents.Count && !context.IsFinished; applied++)
             {
-                if (context.IsFinished) break;
-                context.Apply(e, replaying: false);
+                context.Apply(newEvents[applied], replaying: false);
             }
-            return context.BuildResult();
+            return context.BuildResult(newEvents.Skip(applied));
         }
         catch (NonDeterministicOrchestrationException ex)
         {

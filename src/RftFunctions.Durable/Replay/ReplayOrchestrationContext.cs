@@ -155,7 +155,6 @@ internal sealed class ReplayOrchestrationContext(
             {
                 IsContinueAsNew = true,
                 Output = next.Input,
-                CarriedEvents = next.Preserve ? [.. _unconsumedEvents] : [],
             };
         }
         else
@@ -195,8 +194,19 @@ internal sealed class ReplayOrchestrationContext(
         return action;
     }
 
-    public ExecutionResult BuildResult() =>
-        new([.. _newActions], _completion, CustomStatus, _suspended);
+    /// <summary>The episode's outcome; events left unapplied after ContinueAsNew are carried like unconsumed ones.</summary>
+    public ExecutionResult BuildResult(IEnumerable<HistoryEvent> unapplied)
+    {
+        var completion = _completion;
+        if (completion is { IsContinueAsNew: true } && _continueAsNew is { Preserve: true })
+        {
+            completion = completion with
+            {
+                CarriedEvents = [.. _unconsumedEvents, .. _heldWhileSuspended.Concat(unapplied).Where(e => e.EventType == EventType.EventRaised)],
+            };
+        }
+        return new([.. _newActions], completion, CustomStatus, _suspended);
+    }
 
     public override Task<TResult> CallActivityAsync<TResult>(TaskName name, object? input = null, TaskOptions? options = null) =>
         WithRetry(() => ScheduleActivity<TResult>(name, input), options?.Retry, name);

@@ -91,7 +91,14 @@ public sealed class DurableTaskWorker : IHostedService, IAsyncDisposable
     {
         if (_stopping is null) return;
         await _stopping.CancelAsync().ConfigureAwait(false);
-        await Task.WhenAll(_loops).WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            await Task.WhenAll(_loops).WaitAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+        {
+            // A loop observed the stop signal inside a storage call.
+        }
         _loops.Clear();
         _stopping.Dispose();
         _stopping = null;

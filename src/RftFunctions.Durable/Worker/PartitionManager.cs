@@ -56,6 +56,10 @@ internal sealed class PartitionManager(TaskHub hub, string workerId, ILogger log
                 {
                     logger.LogWarning(ex, "Partition balancing on worker {WorkerId} failed; retrying", workerId);
                 }
+                catch (OperationCanceledException) when (stopping.IsCancellationRequested)
+                {
+                    break;
+                }
                 try
                 {
                     await Task.Delay(hub.Options.StorageProvider.LeaseRenewInterval, stopping).ConfigureAwait(false);
