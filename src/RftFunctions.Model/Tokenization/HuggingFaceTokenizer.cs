@@ -239,6 +239,13 @@ public sealed class HuggingFaceTokenizer : ITextTokenizer
         return text.ToString();
     }
 
+    /// <summary>
+    /// The chat format of this tokenizer's chat template (see <see cref="Chat.ChatFormat.FromConfig"/>); an unknown or
+    /// missing template is an error unless <paramref name="fallback"/> opts into one.
+    /// </summary>
+    public Chat.ChatFormat ChatFormat(Chat.ChatFormatFallback fallback = Chat.ChatFormatFallback.None) =>
+        Chat.ChatFormat.FromConfig(Config, fallback);
+
     /// <summary>The id of a vocabulary entry or added token, or null when there is none.</summary>
     public int? TokenToId(string token) => _tokenToId.TryGetValue(token, out var id) ? id : null;
 

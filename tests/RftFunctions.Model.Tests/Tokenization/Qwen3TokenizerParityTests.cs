@@ -45,6 +45,23 @@ public sealed class Qwen3TokenizerParityTests(Qwen3TokenizerFixture qwen)
         }
     }
 
+    [Fact]
+    public async Task Encoding_from_many_threads_gives_the_same_ids_as_encoding_alone()
+    {
+        // Rollout workers share one tokenizer; the BPE word cache inside Microsoft.ML.Tokenizers must not mix them up.
+        var (corpus, referenceIds, _) = await qwen.ReferenceAsync();
+        var fresh = Model.Tokenization.HuggingFaceTokenizer.Load(qwen.ModelDirectory);
+        var results = new IReadOnlyList<int>[corpus.Count];
+        Parallel.For(0, corpus.Count, new ParallelOptions { MaxDegreeOfParallelism = 8 }, i => results[i] = fresh.Encode(corpus[i]));
+        for (int i = 0; i < corpus.Count; i++) Assert.True(results[i].SequenceEqual(referenceIds[i]), $"string {i} {Escape(corpus[i])}");
+    }
+
+    [Fact]
+    public void The_tokenizer_offers_its_chat_format()
+    {
+        Assert.Equal("chatml-qwen3", qwen.Tokenizer.ChatFormat().Name);
+    }
+
     private static string Describe(int index, string text, IReadOnlyList<int> ours, int[] reference)
     {
         int first = 0;

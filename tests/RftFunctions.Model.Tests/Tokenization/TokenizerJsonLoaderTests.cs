@@ -33,6 +33,20 @@ public sealed class TokenizerJsonLoaderTests : IDisposable
     }
 
     [Fact]
+    public void The_split_regex_from_the_file_bounds_the_merges()
+    {
+        // Llama 3's digit rule \p{N}{1,3}: "12345" splits as "123" + "45", so a "3 4" merge cannot apply across it.
+        var model = _files.Json["model"]!.AsObject();
+        model["vocab"]!["34"] = 262;
+        model["merges"] = new JsonArray("3 4");
+        var split = _files.Json["pre_tokenizer"]!["pretokenizers"]![0]!["pattern"]!.AsObject();
+        split["Regex"] = @"\p{N}{1,3}|\p{L}+|\s+|[^\s\p{L}\p{N}]+";
+        Assert.Equal(['1', '2', '3', '4', '5'], _files.Load().Encode("12345"));
+        split["Regex"] = @"\p{N}+|\p{L}+|\s+|[^\s\p{L}\p{N}]+";
+        Assert.Equal(['1', '2', 262, '5'], _files.Load().Encode("12345"));
+    }
+
+    [Fact]
     public void Ignore_merges_takes_a_whole_vocabulary_word_as_is()
     {
         _files.Json["model"]!["ignore_merges"] = true;
