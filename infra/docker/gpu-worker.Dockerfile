@@ -10,7 +10,10 @@ COPY global.json Directory.Build.props Directory.Build.targets Directory.Package
 COPY build/ build/
 COPY host.json local.settings.sample.json ./
 COPY src/ src/
-RUN dotnet publish src/RftFunctions.Functions/RftFunctions.Functions.csproj -c Release -r linux-x64 --self-contained false -o /app
+# The host turns local.settings.sample.json into local.settings.json on start (a developer convenience); in a
+# container that would point AzureWebJobsStorage at Azurite and shadow the managed-identity settings.
+RUN dotnet publish src/RftFunctions.Functions/RftFunctions.Functions.csproj -c Release -r linux-x64 --self-contained false -o /app \
+ && rm -f /app/local.settings.sample.json /app/local.settings.json
 
 # The CUDA natives, restored in a project of their own (outside the repository's central package management). The
 # libtorch-cuda packages are split into parts that their build targets join, so a publish is the way to get the files.
@@ -21,9 +24,7 @@ RUN dotnet publish TorchSharpCuda.csproj -c Release -r linux-x64 --self-containe
  && test -f /cuda/out/libtorch_cuda.so
 
 FROM mcr.microsoft.com/dotnet/aspnet:10.0 AS runtime
-RUN apt-get update \
- && apt-get install -y --no-install-recommends libgomp1 \
- && rm -rf /var/lib/apt/lists/*
+# libtorch ships its own OpenMP runtime (libgomp-*.so) among the published files: the base image needs nothing more.
 WORKDIR /app
 COPY --from=build /app ./
 # Overlay: the CUDA build's libtorch/libc10/LibTorchSharp replace the CPU ones (same TorchSharp version, checked by

@@ -9,13 +9,13 @@ COPY global.json Directory.Build.props Directory.Build.targets Directory.Package
 COPY build/ build/
 COPY host.json local.settings.sample.json ./
 COPY src/ src/
-RUN dotnet publish src/RftFunctions.Functions/RftFunctions.Functions.csproj -c Release -r linux-x64 --self-contained false -o /app
+# The host turns local.settings.sample.json into local.settings.json on start (a developer convenience); in a
+# container that would point AzureWebJobsStorage at Azurite and shadow the managed-identity settings.
+RUN dotnet publish src/RftFunctions.Functions/RftFunctions.Functions.csproj -c Release -r linux-x64 --self-contained false -o /app \
+ && rm -f /app/local.settings.sample.json /app/local.settings.json
 
 FROM mcr.microsoft.com/dotnet/aspnet:10.0 AS runtime
-# libtorch's CPU kernels use OpenMP.
-RUN apt-get update \
- && apt-get install -y --no-install-recommends libgomp1 \
- && rm -rf /var/lib/apt/lists/*
+# libtorch ships its own OpenMP runtime (libgomp-*.so) among the published files: the base image needs nothing more.
 WORKDIR /app
 COPY --from=build /app ./
 # RFT_ROOT: host.json ships next to the binary. Storage comes from the deployment (managed identity), never Azurite.

@@ -50,6 +50,8 @@ public sealed partial class DeploymentWiringTests(SnapshotFixture fixture, Compi
         var assemblyName = XDocument.Load(Path.Combine(InfraFiles.RepoRoot, project)).Descendants("AssemblyName").Single().Value;
         Assert.Contains($"ENTRYPOINT [\"dotnet\", \"{assemblyName}.dll\"]", text, StringComparison.Ordinal);
         Assert.Contains("ASPNETCORE_URLS=http://+:8080", text, StringComparison.Ordinal);
+        // A local.settings.json in the image would point storage at Azurite ahead of the managed-identity settings.
+        Assert.Contains("rm -f /app/local.settings.sample.json /app/local.settings.json", text, StringComparison.Ordinal);
     }
 
     [Fact]
