@@ -79,6 +79,8 @@ public class MultiAndRankedListTests
     [InlineData("", 0, 0, 0, 0)]
     [InlineData("Top candidates:\n1. **TP53**\n2. **BRCA1** - explains both findings", 0.5, 0, 1, 1)]
     [InlineData("BRCA1", 1.0, 1, 1, 1)]
+    [InlineData("Most likely genes: TP53, CFTR; BRCA1.", 1.0 / 3, 0, 1, 1)]
+    [InlineData("TP53\nBRCA1", 0.5, 0, 1, 1)]
     public async Task Ranked_list_scores_reciprocal_rank_and_reports_hits(string output, double reward, double hit1, double hit5, double hitAny)
     {
         var result = await TestJson.Grade(Ranked, output, """{"gene":"BRCA1"}""");

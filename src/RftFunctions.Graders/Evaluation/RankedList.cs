@@ -5,8 +5,9 @@ namespace RftFunctions.Graders.Evaluation;
 
 /// <summary>
 /// Extraction and matching for the ranked_list grader (our extension). Entries come from a JSON array, an array inside
-/// a JSON object, or numbered / bulleted lines; each entry is normalised (trimmed, list markers, quotes and markdown
-/// emphasis removed, lowercased unless case-sensitive) and duplicates are dropped, keeping the first.
+/// a JSON object, numbered / bulleted lines, or one comma-separated line; each entry is normalised (trimmed, list
+/// markers, quotes and markdown emphasis removed, lowercased unless case-sensitive) and duplicates are dropped, keeping
+/// the first.
 /// </summary>
 internal static partial class RankedList
 {
@@ -87,7 +88,15 @@ internal static partial class RankedList
         var marked = lines.Where(l => ListMarker().IsMatch(l.TrimStart())).ToList();
         if (marked.Count > 0) return marked;
         if (!fallbackToAllLines) return null;
-        return [.. lines.Where(l => !string.IsNullOrWhiteSpace(l))];
+        var nonEmpty = lines.Where(l => !string.IsNullOrWhiteSpace(l)).ToList();
+        // One line such as "Most likely: BRCA1, TP53; CFTR." is a comma/semicolon-separated list after its label.
+        if (nonEmpty.Count == 1 && nonEmpty[0].IndexOfAny([',', ';']) >= 0)
+        {
+            var line = nonEmpty[0];
+            var colon = line.LastIndexOf(':', line.IndexOfAny([',', ';']));
+            return [.. line[(colon + 1)..].TrimEnd().TrimEnd('.').Split([',', ';'], StringSplitOptions.RemoveEmptyEntries)];
+        }
+        return nonEmpty;
     }
 
     private static JsonElement? FindJson(string text)
