@@ -68,13 +68,13 @@ public sealed class EndpointGraderTests : IDisposable
     public async Task Timeouts_are_retried_then_reported_as_unresponsive()
     {
         await using var server = new LocalHttpServer((_, i) => i < 1
-            ? new ServerReply(200, """{"score": 0.3}""", TimeSpan.FromSeconds(5))
+            ? new ServerReply(200, """{"score": 0.3}""", TimeSpan.FromSeconds(20))
             : new ServerReply(200, """{"score": 0.6}"""));
-        var result = await TestJson.Grade(Grader(server.BaseUrl, ""","timeout":0.3"""), "x", services: Services);
+        var result = await TestJson.Grade(Grader(server.BaseUrl, ""","timeout":1.5"""), "x", services: Services);
         Assert.Equal(0.6, result.Reward);
         Assert.Equal(2, server.Requests.Count);
 
-        await using var slow = new LocalHttpServer((_, _) => new ServerReply(200, """{"score": 0.3}""", TimeSpan.FromSeconds(5)));
+        await using var slow = new LocalHttpServer((_, _) => new ServerReply(200, """{"score": 0.3}""", TimeSpan.FromSeconds(20)));
         var failed = await TestJson.Grade(Grader(slow.BaseUrl, ""","timeout":0.2"""), "x", services: Services);
         Assert.True(failed.Errors.UnresponsiveRewardError);
         Assert.Equal(0, failed.Reward);

@@ -42,6 +42,22 @@ public class PythonGraderTests(PythonPoolFixture fixture) : IClassFixture<Python
     }
 
     [Fact]
+    public async Task Grade_sees_tool_calls_and_choices()
+    {
+        var source = """
+            def grade(sample, item):
+                call = sample["output_tools"][0]["function"]
+                return 1.0 if call["name"] == item["tool"] and len(sample["choices"]) == 2 else 0.0
+            """;
+        var tools = TestJson.Parse("""[{"id":"c1","type":"function","function":{"name":"lookup_gene","arguments":"{}"}}]""");
+        var choices = TestJson.Parse("""[{"index":0,"message":{"content":"a"}},{"index":1,"message":{"content":"b"}}]""");
+        var context = GradingContext.Create(Templates.GradingSample.Create("", outputTools: tools, choices: choices), TestJson.Parse("""{"tool":"lookup_gene"}"""));
+        var result = await TestJson.Grader(PythonGrader(source)).GradeAsync(context, Services, TestContext.Current.CancellationToken);
+        Assert.False(result.Errors.Any, result.Errors.PythonGraderRuntimeErrorDetails);
+        Assert.Equal(1.0, result.Reward);
+    }
+
+    [Fact]
     public async Task Exception_is_a_runtime_error_with_traceback_then_a_healthy_call_works()
     {
         var result = await Run("def grade(sample, item):\n    raise ValueError('bad sample 123')\n");
