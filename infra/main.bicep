@@ -79,7 +79,9 @@ param blobEventsWebhookKey string
 var placeholderImage = 'mcr.microsoft.com/k8se/quickstart:latest'
 var resourceToken = toLower(uniqueString(subscription().id, resourceGroup().id, environmentName))
 var tags = { 'azd-env-name': environmentName }
-var workerPools = ['gpu', 'cpu']
+// The durable runtime's pools: gpu and cpu workers, and `default` for activities that name no pool (served by the
+// always-on host, so such an activity never waits for a scale-out).
+var workerPools = ['gpu', 'cpu', 'default']
 
 // Names are computed here, not read from module outputs, so every module knows its resources' ids before deployment
 // (precise what-if, no runtime values in resource identifiers).
@@ -187,7 +189,7 @@ module api 'modules/container-app.bicep' = {
     image: empty(apiImage) ? placeholderImage : apiImage
     registryServer: registry.outputs.loginServer
     identityName: names.identity
-    roles: 'api,orchestrations'
+    roles: 'api,orchestrations,pool:default'
     storageAccountName: names.storage
     hubName: hubName
     partitionCount: partitionCount

@@ -17,7 +17,7 @@ param hubName string
 @maxValue(16)
 param partitionCount int
 
-@description('Worker pools; each one gets its own work-item queue {hub}-workitems-{pool}.')
+@description('Worker pools; each gets its own work-item queue {hub}-workitems-{pool}, except the durable runtime\'s default pool, which keeps upstream\'s {hub}-workitems.')
 param workerPools string[]
 
 @description('Tags for every resource.')
@@ -37,8 +37,10 @@ var appContainers = [
 ]
 
 var controlQueues = [for i in range(0, partitionCount): '${hub}-control-${padLeft(i, 2, '0')}']
-var workItemQueues = [for pool in workerPools: '${hub}-workitems-${pool}']
-var appQueues = concat(controlQueues, workItemQueues, ['webjobs-blobtrigger-poison'])
+var workItemQueues = [for pool in workerPools: pool == 'default' ? '${hub}-workitems' : '${hub}-workitems-${pool}']
+// {hub}-poison: where the durable runtime moves messages that failed too often; webjobs-blobtrigger-poison: the blob
+// trigger's equivalent (Functions convention).
+var appQueues = concat(controlQueues, workItemQueues, ['${hub}-poison', 'webjobs-blobtrigger-poison'])
 
 var appTables = [
   '${hubName}History'

@@ -26,7 +26,7 @@ public sealed class BrokenTemplateTests
             [new("modules/container-app.bicep", "{ name: 'APPLICATIONINSIGHTS_CONNECTION_STRING', secretRef: 'appinsights-connection-string' }",
                 "{ name: 'APPLICATIONINSIGHTS_CONNECTION_STRING', value: 'InstrumentationKey=00000000-0000-0000-0000-000000000000' }")]),
         ["work-item queues not created"] = new(Invariants.QueuesTheAppsUseExist, "rfthub-workitems-gpu",
-            [new("modules/storage.bicep", "concat(controlQueues, workItemQueues, ['webjobs-blobtrigger-poison'])", "concat(controlQueues, ['webjobs-blobtrigger-poison'])")]),
+            [new("modules/storage.bicep", "concat(controlQueues, workItemQueues, ['${hub}-poison', 'webjobs-blobtrigger-poison'])", "concat(controlQueues, ['${hub}-poison', 'webjobs-blobtrigger-poison'])")]),
         ["models container missing"] = new(Invariants.StorageLayoutMatchesTheApp, "blob container 'models'",
             [new("modules/storage.bicep", "  'models'\n", "")]),
         ["checkpoint manifests not routed"] = new(Invariants.BlobEventsReachTheApp, "manifest.json",

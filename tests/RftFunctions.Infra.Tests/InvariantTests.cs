@@ -43,7 +43,7 @@ public sealed class InvariantTests(SnapshotFixture fixture)
         var roles = Invariants.Apps(Snapshot).ToDictionary(a => a.Name, a => string.Join(",", a.Roles.Order()));
         Assert.Equal(new Dictionary<string, string>
         {
-            ["rft-api"] = "api,orchestrations",
+            ["rft-api"] = "api,orchestrations,pool:default",
             ["rft-gpu-worker"] = "pool:gpu",
             ["rft-cpu-worker"] = "pool:cpu",
         }, roles);

@@ -77,14 +77,21 @@ public static partial class Invariants
         }
         if (!apps.Any(a => a.Roles.Contains("orchestrations") || a.Roles.Contains("all")))
             violations.Add("no container app runs the orchestrations role");
-        foreach (var pool in new[] { "gpu", "cpu" })
+        foreach (var pool in AllPools)
             if (!apps.Any(a => a.Pools.Contains(pool) || a.Roles.Contains("all"))) violations.Add($"no container app serves pool:{pool}");
         return violations;
     }
 
+    /// <summary>The durable runtime's pools: gpu, cpu, and <c>default</c> for activities that name none.</summary>
+    public static IReadOnlyList<string> AllPools { get; } = ["gpu", "cpu", "default"];
+
+    /// <summary>A pool's work-item queue as the durable runtime names it (the default pool keeps upstream's name).</summary>
+    public static string WorkItemQueue(string hubName, string pool) =>
+        pool == "default" ? $"{hubName.ToLowerInvariant()}-workitems" : $"{hubName.ToLowerInvariant()}-workitems-{pool}";
+
     private static IEnumerable<string> QueueScaleRuleViolations(ContainerAppView app, string pool)
     {
-        var expectedQueue = $"{app.HubName.ToLowerInvariant()}-workitems-{pool}";
+        var expectedQueue = WorkItemQueue(app.HubName, pool);
         var rules = (app.Scale["rules"] as JsonArray ?? []).OfType<JsonObject>().ToList();
         var queueRules = rules.Select(AzureQueueRule).Where(r => r is not null).Select(r => r!).ToList();
         var rule = queueRules.FirstOrDefault(r => (string?)r.Metadata["queueName"] == expectedQueue);
@@ -225,8 +232,8 @@ public static partial class Invariants
 
     /// <summary>
     /// Every queue the apps' roles use exists in the storage account they are configured with: each served pool's
-    /// work-item queue, the task hub's control queues where orchestrations run, the blob-trigger poison queue where the
-    /// API runs, and every queue a scale rule watches.
+    /// work-item queue, the task hub's control queues where orchestrations run, the hub's poison queue, the
+    /// blob-trigger poison queue where the API runs, and every queue a scale rule watches.
     /// </summary>
     public static List<string> QueuesTheAppsUseExist(DeploymentSnapshot snapshot)
     {
@@ -246,9 +253,11 @@ public static partial class Invariants
             var hub = app.HubName.ToLowerInvariant();
             var needed = new List<string>();
             bool all = app.Roles.Contains("all");
-            foreach (var pool in all ? ["gpu", "cpu"] : app.Pools) needed.Add($"{hub}-workitems-{pool}");
+            foreach (var pool in all ? AllPools : app.Pools) needed.Add(WorkItemQueue(hub, pool));
             if (all || app.Roles.Contains("orchestrations"))
                 needed.AddRange(Enumerable.Range(0, app.PartitionCount).Select(i => $"{hub}-control-{i:00}"));
+            // Orchestrations and activities both move undeliverable messages to the hub's poison queue.
+            if (all || app.Roles.Contains("orchestrations") || app.Pools.Count > 0) needed.Add($"{hub}-poison");
             if (all || app.Roles.Contains("api")) needed.Add("webjobs-blobtrigger-poison");
             needed.AddRange((app.Scale["rules"] as JsonArray ?? []).OfType<JsonObject>()
                 .Select(AzureQueueRule).Where(r => r is not null).Select(r => (string?)r!.Metadata["queueName"] ?? ""));
