@@ -51,7 +51,11 @@ public sealed class HuggingFaceTokenizer : ITextTokenizer
         _idToToken = new string?[size];
         _isAdded = new bool[size];
         _isSpecial = new bool[size];
-        foreach (var (token, id) in definition.Vocabulary) _idToToken[id] = token;
+        foreach (var (token, id) in definition.Vocabulary)
+        {
+            _idToToken[id] = token;
+            LongestTokenLength = Math.Max(LongestTokenLength, token.Length);
+        }
         foreach (var token in definition.AddedTokens)
         {
             _idToToken[token.Id] = token.Content;
@@ -96,6 +100,9 @@ public sealed class HuggingFaceTokenizer : ITextTokenizer
     /// <summary>The padding id: the configured pad token, else the EOS token (the usual choice when a model has none).</summary>
     public int PadTokenId => ConfiguredPadTokenId ?? EosTokenId ?? (EosTokenIds.Count > 0 ? EosTokenIds[0] : throw new InvalidOperationException(
         $"{ConfigFileName} names neither a pad_token nor an eos_token, so there is no padding id"));
+
+    /// <summary>The length of the longest byte-level vocabulary entry (one character per byte).</summary>
+    internal int LongestTokenLength { get; }
 
     /// <summary>The added tokens (special and not), in file order.</summary>
     public IReadOnlyList<AddedToken> AddedTokens => _definition.AddedTokens;
@@ -245,6 +252,33 @@ public sealed class HuggingFaceTokenizer : ITextTokenizer
     /// </summary>
     public Chat.ChatFormat ChatFormat(Chat.ChatFormatFallback fallback = Chat.ChatFormatFallback.None) =>
         Chat.ChatFormat.FromConfig(Config, fallback);
+
+    /// <summary>A decoder that turns ids into text one at a time, for token streaming.</summary>
+    public StreamingDecoder CreateStreamingDecoder(bool skipSpecialTokens = false) => new(this, skipSpecialTokens);
+
+    /// <summary>
+    /// The bytes a byte-level token stands for (into <paramref name="buffer"/>), or the text of an added token; false
+    /// for an id outside the vocabulary.
+    /// </summary>
+    internal bool TryGetByteLevelBytes(int id, byte[] buffer, out int count, out string? addedText)
+    {
+        count = 0;
+        addedText = null;
+        var token = id >= 0 && id < _idToToken.Length ? _idToToken[id] : null;
+        if (token is null) return false;
+        if (_isAdded[id])
+        {
+            addedText = token;
+            return true;
+        }
+        foreach (var c in token)
+        {
+            if (!ByteLevelAlphabet.TryToByte(c, out var b))
+                throw new InvalidOperationException($"vocabulary token {id} '{token}' has a character outside the byte-level alphabet");
+            buffer[count++] = b;
+        }
+        return true;
+    }
 
     /// <summary>The id of a vocabulary entry or added token, or null when there is none.</summary>
     public int? TokenToId(string token) => _tokenToId.TryGetValue(token, out var id) ? id : null;

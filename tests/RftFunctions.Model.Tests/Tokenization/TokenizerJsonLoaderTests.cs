@@ -144,6 +144,13 @@ public sealed class TokenizerJsonLoaderTests : IDisposable
         Assert.Equal("\uFFFD", tokenizer.Decode([0xC3]));
         var error = Assert.Throws<ArgumentOutOfRangeException>(() => tokenizer.Decode([999]));
         Assert.Contains("999", error.Message, StringComparison.Ordinal);
+
+        var stream = tokenizer.CreateStreamingDecoder();
+        Assert.Equal("", stream.Push(0xC3)); // First byte of a two-byte character: held back.
+        Assert.Equal("\uFFFD<|end|>", stream.Push(TinyTokenizerFiles.End)); // An added token ends it, as Decode does.
+        Assert.Equal("", stream.Push(0xE2));
+        Assert.Equal("\uFFFD", stream.Flush());
+        Assert.Throws<ArgumentOutOfRangeException>(() => stream.Push(999));
     }
 
     [Fact]
