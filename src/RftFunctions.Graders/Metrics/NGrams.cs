@@ -25,18 +25,29 @@ internal static class NGrams
         return total;
     }
 
-    /// <summary>Length of the longest common subsequence of two sequences (two-row dynamic programme).</summary>
-    public static int LongestCommonSubsequence<T>(IReadOnlyList<T> a, IReadOnlyList<T> b, IEqualityComparer<T> eq)
+    /// <summary>Length of the longest common subsequence of two token sequences (two-row dynamic programme).</summary>
+    public static int LongestCommonSubsequence(string[] a, string[] b)
     {
-        if (a.Count == 0 || b.Count == 0) return 0;
-        var prev = new int[b.Count + 1];
-        var cur = new int[b.Count + 1];
-        for (var i = 1; i <= a.Count; i++)
+        if (a.Length == 0 || b.Length == 0) return 0;
+        // Compare small integers in the inner loop instead of strings.
+        var ids = new Dictionary<string, int>(StringComparer.Ordinal);
+        var x = Array.ConvertAll(a, t => Id(ids, t));
+        var y = Array.ConvertAll(b, t => Id(ids, t));
+        var prev = new int[y.Length + 1];
+        var cur = new int[y.Length + 1];
+        for (var i = 1; i <= x.Length; i++)
         {
-            for (var j = 1; j <= b.Count; j++)
-                cur[j] = eq.Equals(a[i - 1], b[j - 1]) ? prev[j - 1] + 1 : Math.Max(prev[j], cur[j - 1]);
+            var xi = x[i - 1];
+            for (var j = 1; j <= y.Length; j++)
+                cur[j] = xi == y[j - 1] ? prev[j - 1] + 1 : Math.Max(prev[j], cur[j - 1]);
             (prev, cur) = (cur, prev);
         }
-        return prev[b.Count];
+        return prev[y.Length];
+    }
+
+    private static int Id(Dictionary<string, int> ids, string token)
+    {
+        if (!ids.TryGetValue(token, out var id)) ids[token] = id = ids.Count;
+        return id;
     }
 }

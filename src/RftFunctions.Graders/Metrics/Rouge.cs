@@ -26,7 +26,7 @@ public static class Rouge
         var p = TextTokenizers.Rouge(prediction);
         var r = TextTokenizers.Rouge(reference);
         if (p.Length == 0 || r.Length == 0) return 0;
-        var lcs = NGrams.LongestCommonSubsequence(p, r, StringComparer.Ordinal);
+        var lcs = NGrams.LongestCommonSubsequence(p, r);
         return FMeasure((double)lcs / p.Length, (double)lcs / r.Length);
     }
 
