@@ -1,0 +1,34 @@
+using System.Text.Json.Nodes;
+using RftFunctions.Storage;
+
+namespace RftFunctions.Infra.Tests;
+
+/// <summary>The settings the template gives the apps mean what the app's code takes them to mean.</summary>
+public sealed class AppSettingsTests(SnapshotFixture fixture, CompiledInfra compiled)
+{
+    [Fact]
+    public void Every_app_reaches_storage_with_its_managed_identity_not_a_connection_string()
+    {
+        foreach (var app in Invariants.Apps(fixture.Snapshot))
+        {
+            // Environment variables nest with "__"; the app's configuration sees ":".
+            var settings = app.Env.OfType<JsonObject>()
+                .Where(e => e["value"] is not null)
+                .ToDictionary(e => ((string)e["name"]!).Replace("__", ":", StringComparison.Ordinal), e => e["value"]!.ToString(), StringComparer.OrdinalIgnoreCase);
+            var account = StorageAccount.FromSettings("AzureWebJobsStorage", key => settings.GetValueOrDefault(key));
+            Assert.False(account.IsDevelopmentStorage, app.Name);
+            Assert.Equal($"https://{app.StorageAccountName}.blob.core.windows.net/", account.Description);
+            Assert.Contains(".clientId]", settings["AzureWebJobsStorage:clientId"], StringComparison.Ordinal);
+        }
+    }
+
+    [Fact]
+    public void Template_defaults_match_host_json()
+    {
+        // host.json is what a local run uses; the deployment must create the same task hub by default.
+        var hostJson = JsonNode.Parse(File.ReadAllText(Path.Combine(InfraFiles.RepoRoot, "host.json")))!["extensions"]!["durableTask"]!;
+        var parameters = compiled.Templates["main.bicep"]["parameters"]!;
+        Assert.Equal((string?)hostJson["hubName"], (string?)parameters["hubName"]!["defaultValue"]);
+        Assert.Equal((int?)hostJson["storageProvider"]!["partitionCount"], (int?)parameters["partitionCount"]!["defaultValue"]);
+    }
+}
