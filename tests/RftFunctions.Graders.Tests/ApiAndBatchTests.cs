@@ -74,6 +74,8 @@ public class ApiAndBatchTests
     {
         var config = GraderApi.Validate(TestJson.Parse("""{"name":"s","type":"string_check","input":"a","reference":"b","operation":"like"}"""));
         Assert.Equal("""{"type":"string_check","input":"a","reference":"b","operation":"like","name":"s"}""", Config.GraderConfigJson.Serialize(config));
+        Assert.Equal("""{"grader":{"type":"string_check","input":"a","reference":"b","operation":"like","name":"s"}}""",
+            GraderApi.ValidateResponseJson(TestJson.Parse("""{"name":"s","type":"string_check","input":"a","reference":"b","operation":"like"}""")));
     }
 
     [Fact]
@@ -95,11 +97,25 @@ public class ApiAndBatchTests
         var top = stats.Single(s => s.Name == "m");
         Assert.Equal(50, top.Count);
         Assert.Equal(5, top.ErrorCounts["invalid_variable_error"]);
+        Assert.Equal(5, top.InvalidVariableErrorCount);
+        Assert.Equal(0, top.OtherErrorCount);
+        Assert.Equal(0, top.SampleParseErrorCount);
         Assert.Equal(0.5, top.RewardMean, 12);
         var sub = stats.Single(s => s.Name == "m/exact");
         Assert.Equal("string_check", sub.Type);
         Assert.Equal(5, sub.ErroredCount);
         Assert.True(sub.LatencyMaxSeconds >= sub.LatencyMeanSeconds);
+    }
+
+    [Fact]
+    public async Task Python_and_model_failures_count_as_other_errors_for_metrics()
+    {
+        var grader = TestJson.Grader("""{"type":"score_model","name":"j","model":"m","input":[{"role":"user","content":"{{ sample.output_text }}"}]}""");
+        var batch = new BatchGrader(grader, GraderServices.None); // no judge configured: model_grader_server_error
+        await batch.GradeAsync([TestJson.Context("a"), TestJson.Context("b")], TestContext.Current.CancellationToken);
+        var counters = Assert.Single(batch.Statistics.Snapshot());
+        Assert.Equal(2, counters.OtherErrorCount);
+        Assert.Equal(2, counters.ErrorCounts["model_grader_server_error"]);
     }
 
     [Fact]

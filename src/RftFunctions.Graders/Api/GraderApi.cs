@@ -33,6 +33,10 @@ public sealed class GraderApi(GraderServices services)
     /// <summary><c>/graders/validate</c>: the normalised config (OpenAI answers <c>{"grader": ...}</c>).</summary>
     public static GraderConfig Validate(JsonElement grader) => GraderConfigJson.Parse(grader);
 
+    /// <summary><c>/graders/validate</c> response body: <c>{"grader": normalised config}</c>.</summary>
+    public static string ValidateResponseJson(JsonElement grader) =>
+        "{\"grader\":" + GraderConfigJson.Serialize(Validate(grader)) + "}";
+
     /// <summary><c>/graders/run</c>. Throws <see cref="GraderValidationException"/> for an invalid grader only.</summary>
     public async Task<GraderResult> RunAsync(GraderRunRequest request, CancellationToken cancellationToken = default)
     {

@@ -27,6 +27,15 @@ public sealed record GraderCounters
     /// <summary>Samples with any error flag.</summary>
     public long ErroredCount { get; init; }
 
+    /// <summary>Samples with sample_parse_error (a metrics-event category).</summary>
+    public long SampleParseErrorCount { get; init; }
+
+    /// <summary>Samples with invalid_variable_error (a metrics-event category).</summary>
+    public long InvalidVariableErrorCount { get; init; }
+
+    /// <summary>Samples with any other flag (the metrics events' other_error category).</summary>
+    public long OtherErrorCount { get; init; }
+
     /// <summary>How many samples had each error flag (OpenAI's flag names).</summary>
     public required IReadOnlyDictionary<string, long> ErrorCounts { get; init; }
 }
@@ -41,11 +50,11 @@ public sealed class GraderStatistics
     {
         ArgumentNullException.ThrowIfNull(result);
         var top = _byGrader.GetOrAdd(result.Metadata.Name, n => new Accumulator(n, result.Metadata.Type));
-        top.Add(result.Reward, result.Metadata.ExecutionTime, result.Errors.SetFlags);
+        top.Add(result.Reward, result.Metadata.ExecutionTime, result.Errors);
         foreach (var (name, sub) in result.SubResults)
         {
             _byGrader.GetOrAdd($"{result.Metadata.Name}/{name}", n => new Accumulator(n, sub.Metadata.Type))
-                .Add(sub.Reward, sub.Metadata.ExecutionTime, sub.Errors.SetFlags);
+                .Add(sub.Reward, sub.Metadata.ExecutionTime, sub.Errors);
         }
     }
 
@@ -56,11 +65,12 @@ public sealed class GraderStatistics
     {
         private readonly Lock _lock = new();
         private readonly Dictionary<string, long> _errors = new(StringComparer.Ordinal);
-        private long _count, _errored;
+        private long _count, _errored, _sampleParse, _invalidVariable, _other;
         private double _rewardSum, _latencySum, _latencyMax;
 
-        public void Add(double reward, double latency, IEnumerable<string> flags)
+        public void Add(double reward, double latency, GraderErrors errors)
         {
+            var flags = errors.SetFlags;
             lock (_lock)
             {
                 _count++;
@@ -74,6 +84,9 @@ public sealed class GraderStatistics
                     _errors[f] = _errors.GetValueOrDefault(f) + 1;
                 }
                 if (any) _errored++;
+                if (errors.SampleParseError) _sampleParse++;
+                if (errors.InvalidVariableError) _invalidVariable++;
+                if (errors.CountsAsOtherError) _other++;
             }
         }
 
@@ -90,6 +103,9 @@ public sealed class GraderStatistics
                     LatencyMeanSeconds = _count == 0 ? 0 : _latencySum / _count,
                     LatencyMaxSeconds = _latencyMax,
                     ErroredCount = _errored,
+                    SampleParseErrorCount = _sampleParse,
+                    InvalidVariableErrorCount = _invalidVariable,
+                    OtherErrorCount = _other,
                     ErrorCounts = new Dictionary<string, long>(_errors),
                 };
             }

@@ -61,6 +61,15 @@ public sealed class GraderErrors
                        InvalidVariableError || OtherError || PythonGraderServerError || PythonGraderRuntimeError ||
                        ModelGraderServerError || ModelGraderRefusalError || ModelGraderParseError;
 
+    /// <summary>
+    /// True when a flag other than sample_parse_error and invalid_variable_error is set: OpenAI's metrics events report
+    /// only those two plus <c>other_error</c>, which covers every other failure.
+    /// </summary>
+    [JsonIgnore]
+    public bool CountsAsOtherError => FormulaParseError || TruncatedObservationError || UnresponsiveRewardError || OtherError ||
+                                      PythonGraderServerError || PythonGraderRuntimeError || ModelGraderServerError ||
+                                      ModelGraderRefusalError || ModelGraderParseError;
+
     /// <summary>Names of the flags that are set, in OpenAI's spelling.</summary>
     [JsonIgnore]
     public IEnumerable<string> SetFlags
