@@ -14,7 +14,6 @@ internal sealed class ReplayOrchestrationContext(
     OrchestrationSynchronizationContext syncContext) : TaskOrchestrationContext
 {
     private readonly SortedDictionary<int, OrchestratorAction> _pending = [];
-    private readonly List<OrchestratorAction> _newActions = [];
     private readonly Dictionary<int, Action<HistoryEvent>> _openTasks = [];
     private readonly Dictionary<string, LinkedList<TaskCompletionSource<string?>>> _eventWaiters = new(StringComparer.OrdinalIgnoreCase);
     private readonly LinkedList<HistoryEvent> _unconsumedEvents = new();
@@ -175,7 +174,6 @@ internal sealed class ReplayOrchestrationContext(
             throw new NonDeterministicOrchestrationException(e.EventId,
                 $"the history has {Describe(e.EventType)} '{e.Name}' but the code now schedules {Describe(action.Kind)} '{action.Name}'.");
         }
-        _newActions.Remove(action);
     }
 
     private static string Describe(EventType kind) => kind switch
@@ -190,7 +188,6 @@ internal sealed class ReplayOrchestrationContext(
     private OrchestratorAction AddAction(OrchestratorAction action)
     {
         _pending[action.Id] = action;
-        _newActions.Add(action);
         return action;
     }
 
@@ -205,7 +202,8 @@ internal sealed class ReplayOrchestrationContext(
                 CarriedEvents = [.. _unconsumedEvents, .. _heldWhileSuspended.Concat(unapplied).Where(e => e.EventType == EventType.EventRaised)],
             };
         }
-        return new([.. _newActions], completion, CustomStatus, _suspended);
+        // Whatever the history did not match is new in this episode (replay throws on leftovers of past episodes).
+        return new([.. _pending.Values], completion, CustomStatus, _suspended);
     }
 
     public override Task<TResult> CallActivityAsync<TResult>(TaskName name, object? input = null, TaskOptions? options = null) =>
@@ -273,6 +271,7 @@ internal sealed class ReplayOrchestrationContext(
             catch (TaskFailedException ex) when (ex.TaskName == name)
             {
                 var elapsed = CurrentUtcDateTime - firstAttempt;
+                if (!IsReplaying) Worker.DurableMetrics.Retries.Add(1);
                 if (retry.Policy is { } policy)
                 {
                     if (policy.DelayAfter(attempt, elapsed, ex.FailureDetails) is not { } delay) throw;

@@ -14,5 +14,6 @@ internal static class DurableMetrics
     public static readonly Counter<long> ActivityRedeliveries = Meter.CreateCounter<long>("durable.activity_redeliveries", description: "Activity messages delivered more than once.");
     public static readonly Counter<long> Retries = Meter.CreateCounter<long>("durable.retries", description: "Task retries scheduled by retry policies or handlers.");
     public static readonly Counter<long> PoisonMessages = Meter.CreateCounter<long>("durable.poison_messages", description: "Messages moved aside after too many deliveries.");
+    public static readonly Histogram<double> EpisodeDuration = Meter.CreateHistogram<double>("durable.episode_duration", unit: "ms", description: "Time from loading an instance to committing its episode.");
     public static readonly Histogram<double> QueueLatency = Meter.CreateHistogram<double>("durable.queue_latency", unit: "ms", description: "Time from send to receive of queue messages.");
 }

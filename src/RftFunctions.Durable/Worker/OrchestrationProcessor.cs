@@ -77,8 +77,11 @@ internal sealed class OrchestrationProcessor(
 
     public async Task<EpisodeOutcome> ProcessInstanceAsync(string instanceId, IReadOnlyList<ReceivedMessage> messages, CancellationToken cancellationToken)
     {
+        var started = System.Diagnostics.Stopwatch.GetTimestamp();
         var episode = await PrepareAsync(instanceId, messages, cancellationToken).ConfigureAwait(false);
-        return await CommitAsync(episode, cancellationToken).ConfigureAwait(false);
+        var outcome = await CommitAsync(episode, cancellationToken).ConfigureAwait(false);
+        if (outcome == EpisodeOutcome.Committed) DurableMetrics.EpisodeDuration.Record(System.Diagnostics.Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+        return outcome;
     }
 
     /// <summary>Loads state and runs the code; writes nothing except message deferrals.</summary>

@@ -1,0 +1,201 @@
+using System.Globalization;
+using System.Text.Json;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Routing;
+
+namespace RftFunctions.Durable.Http;
+
+/// <summary>The management URLs of one instance (the body of a check-status response), as Durable Functions names them.</summary>
+/// <param name="Id">The instance id.</param>
+/// <param name="StatusQueryGetUri">GET: the instance status.</param>
+/// <param name="SendEventPostUri">POST: raise an event (replace <c>{eventName}</c>).</param>
+/// <param name="TerminatePostUri">POST: terminate (replace <c>{text}</c> with the reason).</param>
+/// <param name="PurgeHistoryDeleteUri">DELETE: purge a finished instance.</param>
+/// <param name="SuspendPostUri">POST: suspend (replace <c>{text}</c>).</param>
+/// <param name="ResumePostUri">POST: resume (replace <c>{text}</c>).</param>
+public sealed record HttpManagementPayload(
+    string Id,
+    string StatusQueryGetUri,
+    string SendEventPostUri,
+    string TerminatePostUri,
+    string PurgeHistoryDeleteUri,
+    string SuspendPostUri,
+    string ResumePostUri);
+
+/// <summary>
+/// The Durable Functions HTTP management surface under <c>/runtime/webhooks/durabletask</c>, as an endpoint group the
+/// app mounts, plus the check-status helpers HTTP starters use. Handlers resolve <see cref="DurableTaskClient"/> from DI.
+/// </summary>
+public static class DurableTaskHttpApi
+{
+    /// <summary>Where Durable Functions mounts its management API.</summary>
+    public const string DefaultPrefix = "/runtime/webhooks/durabletask";
+
+    /// <summary>How often clients should poll a running instance.</summary>
+    public static readonly TimeSpan RetryAfter = TimeSpan.FromSeconds(10);
+
+    /// <summary>
+    /// Maps GET/DELETE <c>instances/{id}</c>, POST <c>instances/{id}/raiseEvent/{name}</c>, <c>terminate</c>,
+    /// <c>suspend</c>, <c>resume</c>, GET <c>instances</c> (query) and POST <c>orchestrators/{name}/{id?}</c> (start).
+    /// </summary>
+    public static RouteGroupBuilder MapDurableTaskManagementApi(this IEndpointRouteBuilder endpoints, string prefix = DefaultPrefix)
+    {
+        var group = endpoints.MapGroup(prefix);
+        group.MapGet("/instances/{instanceId}", GetStatusAsync);
+        group.MapDelete("/instances/{instanceId}", PurgeAsync);
+        group.MapPost("/instances/{instanceId}/raiseEvent/{eventName}", RaiseEventAsync);
+        group.MapPost("/instances/{instanceId}/terminate", (HttpContext http, DurableTaskClient client, string instanceId, string? reason) =>
+            ControlAsync(client, instanceId, c => c.TerminateInstanceAsync(instanceId, reason, http.RequestAborted), http.RequestAborted));
+        group.MapPost("/instances/{instanceId}/suspend", (HttpContext http, DurableTaskClient client, string instanceId, string? reason) =>
+            ControlAsync(client, instanceId, c => c.SuspendInstanceAsync(instanceId, reason, http.RequestAborted), http.RequestAborted));
+        group.MapPost("/instances/{instanceId}/resume", (HttpContext http, DurableTaskClient client, string instanceId, string? reason) =>
+            ControlAsync(client, instanceId, c => c.ResumeInstanceAsync(instanceId, reason, http.RequestAborted), http.RequestAborted));
+        group.MapGet("/instances", ListAsync);
+        group.MapPost("/orchestrators/{functionName}/{instanceId?}", StartAsync);
+        return group;
+    }
+
+    /// <summary>The management URLs of an instance, rooted at the request's host.</summary>
+    public static HttpManagementPayload CreateHttpManagementPayload(HttpRequest request, string instanceId, string prefix = DefaultPrefix)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        var root = $"{request.Scheme}://{request.Host}{request.PathBase}{prefix}/instances/{Uri.EscapeDataString(instanceId)}";
+        return new HttpManagementPayload(
+            instanceId,
+            root,
+            root + "/raiseEvent/{eventName}",
+            root + "/terminate?reason={text}",
+            root,
+            root + "/suspend?reason={text}",
+            root + "/resume?reason={text}");
+    }
+
+    /// <summary>202 Accepted with Location (the status URL), Retry-After and the management URLs as the body.</summary>
+    public static IResult CreateCheckStatusResponse(HttpRequest request, string instanceId, string prefix = DefaultPrefix)
+    {
+        var payload = CreateHttpManagementPayload(request, instanceId, prefix);
+        request.HttpContext.Response.Headers.RetryAfter = ((int)RetryAfter.TotalSeconds).ToString(CultureInfo.InvariantCulture);
+        return Results.Accepted(payload.StatusQueryGetUri, payload);
+    }
+
+    private static async Task<IResult> GetStatusAsync(HttpContext http, DurableTaskClient client, string instanceId, bool? returnInternalServerErrorOnFailure)
+    {
+        var metadata = await client.GetInstanceAsync(instanceId, true, http.RequestAborted).ConfigureAwait(false);
+        if (metadata is null) return Results.NotFound(new { message = $"No instance with id '{instanceId}' was found." });
+        var body = ToStatus(metadata);
+        if (metadata.IsRunning)
+        {
+            http.Response.Headers.RetryAfter = ((int)RetryAfter.TotalSeconds).ToString(CultureInfo.InvariantCulture);
+            return Results.Accepted($"{http.Request.Scheme}://{http.Request.Host}{http.Request.PathBase}{http.Request.Path}", body);
+        }
+        if (metadata.RuntimeStatus == OrchestrationRuntimeStatus.Failed && returnInternalServerErrorOnFailure == true)
+        {
+            return Results.Json(body, statusCode: StatusCodes.Status500InternalServerError);
+        }
+        return Results.Ok(body);
+    }
+
+    private static async Task<IResult> PurgeAsync(HttpContext http, DurableTaskClient client, string instanceId)
+    {
+        try
+        {
+            var result = await client.PurgeInstanceAsync(instanceId, http.RequestAborted).ConfigureAwait(false);
+            return result.PurgedInstanceCount == 0 ? Results.NotFound() : Results.Ok(new { instancesDeleted = result.PurgedInstanceCount });
+        }
+        catch (InvalidOperationException ex)
+        {
+            return Results.Conflict(new { message = ex.Message });
+        }
+    }
+
+    private static async Task<IResult> RaiseEventAsync(HttpContext http, DurableTaskClient client, string instanceId, string eventName)
+    {
+        object? payload = null;
+        if (http.Request.ContentLength is > 0 || http.Request.Headers.TransferEncoding.Count > 0)
+        {
+            try
+            {
+                payload = await JsonSerializer.DeserializeAsync<JsonElement>(http.Request.Body, DataConverter.Options, http.RequestAborted).ConfigureAwait(false);
+            }
+            catch (JsonException ex)
+            {
+                return Results.BadRequest(new { message = $"The event payload is not valid JSON: {ex.Message}" });
+            }
+        }
+        return await ControlAsync(client, instanceId, c => c.RaiseEventAsync(instanceId, eventName, payload, http.RequestAborted), http.RequestAborted).ConfigureAwait(false);
+    }
+
+    /// <summary>404 for unknown, 410 Gone for finished instances, else sends and answers 202.</summary>
+    private static async Task<IResult> ControlAsync(DurableTaskClient client, string instanceId, Func<DurableTaskClient, Task> send, CancellationToken cancellationToken)
+    {
+        var metadata = await client.GetInstanceAsync(instanceId, false, cancellationToken).ConfigureAwait(false);
+        if (metadata is null) return Results.NotFound(new { message = $"No instance with id '{instanceId}' was found." });
+        if (metadata.IsCompleted) return Results.StatusCode(StatusCodes.Status410Gone);
+        await send(client).ConfigureAwait(false);
+        return Results.Accepted();
+    }
+
+    private static async Task<IResult> ListAsync(HttpContext http, DurableTaskClient client, DateTimeOffset? createdTimeFrom, DateTimeOffset? createdTimeTo, string? runtimeStatus, string? instanceIdPrefix, int? top)
+    {
+        List<OrchestrationRuntimeStatus>? statuses = null;
+        if (!string.IsNullOrEmpty(runtimeStatus))
+        {
+            statuses = [];
+            foreach (var s in runtimeStatus.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+            {
+                if (!Enum.TryParse<OrchestrationRuntimeStatus>(s, true, out var status)) return Results.BadRequest(new { message = $"runtimeStatus '{s}' is not a known status." });
+                statuses.Add(status);
+            }
+        }
+        var token = http.Request.Headers["x-ms-continuation-token"].ToString();
+        var query = new OrchestrationQuery(createdTimeFrom, createdTimeTo, statuses, instanceIdPrefix, top ?? 100, string.IsNullOrEmpty(token) ? null : token, true);
+        await foreach (var page in client.GetAllInstancesAsync(query).AsPages(query.ContinuationToken, query.PageSize).ConfigureAwait(false))
+        {
+            if (page.ContinuationToken is { } next) http.Response.Headers["x-ms-continuation-token"] = next;
+            return Results.Ok(page.Values.Select(ToStatus));
+        }
+        return Results.Ok(Array.Empty<object>());
+    }
+
+    private static async Task<IResult> StartAsync(HttpContext http, DurableTaskClient client, string functionName, string? instanceId)
+    {
+        object? input = null;
+        if (http.Request.ContentLength is > 0)
+        {
+            try
+            {
+                input = await JsonSerializer.DeserializeAsync<JsonElement>(http.Request.Body, DataConverter.Options, http.RequestAborted).ConfigureAwait(false);
+            }
+            catch (JsonException ex)
+            {
+                return Results.BadRequest(new { message = $"The orchestration input is not valid JSON: {ex.Message}" });
+            }
+        }
+        try
+        {
+            var id = await client.ScheduleNewOrchestrationInstanceAsync(functionName, input, new StartOrchestrationOptions(instanceId), http.RequestAborted).ConfigureAwait(false);
+            return CreateCheckStatusResponse(http.Request, id);
+        }
+        catch (OrchestrationAlreadyExistsException ex)
+        {
+            return Results.Conflict(new { message = ex.Message });
+        }
+    }
+
+    /// <summary>The status payload of Durable Functions' GET instance API.</summary>
+    private static object ToStatus(OrchestrationMetadata m) => new
+    {
+        name = m.Name,
+        instanceId = m.InstanceId,
+        runtimeStatus = m.RuntimeStatus.ToString(),
+        input = Parse(m.SerializedInput),
+        customStatus = Parse(m.SerializedCustomStatus),
+        output = m.FailureDetails is { } f && m.SerializedOutput is null ? (object)f.ErrorMessage : Parse(m.SerializedOutput),
+        failureDetails = m.FailureDetails,
+        createdTime = m.CreatedAt.UtcDateTime.ToString("yyyy-MM-ddTHH:mm:ssZ", CultureInfo.InvariantCulture),
+        lastUpdatedTime = m.LastUpdatedAt.UtcDateTime.ToString("yyyy-MM-ddTHH:mm:ssZ", CultureInfo.InvariantCulture),
+    };
+
+    private static JsonElement? Parse(string? json) => json is null ? null : JsonDocument.Parse(json).RootElement.Clone();
+}
