@@ -10,7 +10,7 @@ namespace RftFunctions.Graders.Templates;
 public sealed class GradingSample
 {
     private static readonly JsonElement EmptyArray = JsonDocument.Parse("[]").RootElement.Clone();
-    private JsonElement? _asJson;
+    private readonly Lazy<JsonElement> _asJson;
 
     private GradingSample(string outputText, JsonElement? outputJson, JsonElement outputTools, JsonElement choices,
         bool outputJsonRequired, bool truncated)
@@ -21,6 +21,8 @@ public sealed class GradingSample
         Choices = choices;
         OutputJsonRequired = outputJsonRequired;
         Truncated = truncated;
+        // Sub-graders of a multi may ask for it concurrently; JsonElement is a struct, so publish it through Lazy.
+        _asJson = new Lazy<JsonElement>(BuildJson);
     }
 
     /// <summary>The assistant's text.</summary>
@@ -65,9 +67,10 @@ public sealed class GradingSample
     public bool HasParseError => OutputJsonRequired && OutputJson is null;
 
     /// <summary>The whole namespace as one JSON object (what python graders and endpoints receive).</summary>
-    public JsonElement ToJson()
+    public JsonElement ToJson() => _asJson.Value;
+
+    private JsonElement BuildJson()
     {
-        if (_asJson is { } cached) return cached;
         var node = new JsonObject
         {
             ["output_text"] = OutputText,
@@ -75,9 +78,7 @@ public sealed class GradingSample
             ["output_tools"] = JsonNode.Parse(OutputTools.GetRawText()),
             ["choices"] = JsonNode.Parse(Choices.GetRawText()),
         };
-        var element = JsonSerializer.SerializeToElement(node);
-        _asJson = element;
-        return element;
+        return JsonSerializer.SerializeToElement(node);
     }
 
     private static JsonElement? TryParseJson(string text)
