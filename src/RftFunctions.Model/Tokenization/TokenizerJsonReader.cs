@@ -215,6 +215,9 @@ public static class TokenizerJsonReader
                     case "ByteLevel":
                         byteLevel = true;
                         addPrefixSpace = Flag(step, "add_prefix_space", field, false);
+                        // After a Split, Hugging Face would prefix every split piece with a space: no real model does.
+                        if (addPrefixSpace && pattern is not null)
+                            throw Error(field + ".add_prefix_space", "true after a Split is not supported");
                         // use_regex defaults to true: ByteLevel then splits with GPT-2's own pattern.
                         if (Flag(step, "use_regex", field, true))
                         {

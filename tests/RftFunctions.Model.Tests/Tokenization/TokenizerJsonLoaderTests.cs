@@ -77,6 +77,17 @@ public sealed class TokenizerJsonLoaderTests : IDisposable
     }
 
     [Fact]
+    public void A_gpt2_style_byte_level_pre_tokenizer_uses_its_own_regex_and_prefix_space()
+    {
+        // ByteLevel alone with use_regex = true splits with GPT-2's pattern; add_prefix_space puts a space first.
+        _files.Json["pre_tokenizer"] = new JsonObject { ["type"] = "ByteLevel", ["add_prefix_space"] = true, ["use_regex"] = true };
+        var tokenizer = _files.Load();
+        Assert.Equal([' ', TinyTokenizerFiles.Hello, TinyTokenizerFiles.SpaceW, 'o'], tokenizer.Encode("hello wo"));
+        // The prefix space belongs to each segment between added tokens.
+        Assert.Equal([' ', 'a', TinyTokenizerFiles.End, ' ', 'b'], tokenizer.Encode("a<|end|>b"));
+    }
+
+    [Fact]
     public void The_template_post_processor_adds_bos_only_when_asked()
     {
         var tokenizer = _files.Load();
@@ -173,6 +184,7 @@ public sealed class TokenizerJsonLoaderTests : IDisposable
     [InlineData("removed", "pre_tokenizer.pretokenizers[0].behavior", "'Removed' is not supported")]
     [InlineData("bad_regex", "pre_tokenizer (Split pattern)", "does not compile")]
     [InlineData("lowercase", "normalizer.type", "'Lowercase' is not supported")]
+    [InlineData("prefix_after_split", "pre_tokenizer.pretokenizers[1].add_prefix_space", "after a Split")]
     [InlineData("bad_merge", "model.merges[1]", "missing from model.vocab")]
     [InlineData("merge_shape", "model.merges[0]", "not two tokens separated by one space")]
     [InlineData("added_id", "added_tokens[0].id", "missing")]
@@ -193,6 +205,7 @@ public sealed class TokenizerJsonLoaderTests : IDisposable
             case "removed": split["behavior"] = "Removed"; break;
             case "bad_regex": split["pattern"] = new JsonObject { ["Regex"] = "(unclosed" }; break;
             case "lowercase": _files.Json["normalizer"] = new JsonObject { ["type"] = "Lowercase" }; break;
+            case "prefix_after_split": _files.Json["pre_tokenizer"]!["pretokenizers"]![1]!["add_prefix_space"] = true; break;
             case "bad_merge": model["merges"] = new JsonArray("h e", "l q"); break;
             case "merge_shape": model["merges"] = new JsonArray("h e x"); break;
             case "added_id": _files.Json["added_tokens"]![0]!.AsObject().Remove("id"); break;
