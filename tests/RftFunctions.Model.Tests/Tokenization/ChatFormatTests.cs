@@ -11,6 +11,7 @@ namespace RftFunctions.Model.Tests.Tokenization;
 /// template is simple enough for the JavaScript Jinja engine of @lenml/tokenizers (Llama 3.0, rft-tiny), our output is
 /// also compared with that engine's rendering of the template itself.
 /// </summary>
+[Collection(Qwen3TokenizerCollection.Name)]
 public sealed class ChatFormatTests(Qwen3TokenizerFixture qwen)
 {
     // The chat_template of Meta-Llama-3-8B-Instruct's tokenizer_config.json.

