@@ -78,7 +78,10 @@ public sealed class LinearProjection : nn.Module<Tensor, Tensor>
     public override Tensor forward(Tensor x)
     {
         var y = F.linear(x, _weight, _bias);
-        return Adapter is null ? y : y.add_(Adapter.call(x));
+        if (Adapter is null) return y;
+        // The adapter is not a registered submodule, so train()/eval() do not reach it: it follows its projection.
+        if (Adapter.training != training) Adapter.train(training);
+        return y.add_(Adapter.call(x));
     }
 }
 

@@ -22,11 +22,26 @@ public sealed class TextGenerator(DecoderModel model, ITextTokenizer tokenizer)
         var promptLength = rows.Max(r => r.Prompt.Count);
         var maxNew = rows.Max(r => r.Parameters.MaxTokens);
         maxNew = (int)Math.Min(maxNew, Math.Max(1, model.Config.MaxPositionEmbeddings - promptLength));
+
+        using var noGrad = no_grad();
+        // Sampling is inference: LoRA dropout off. The caller's mode is restored afterwards.
+        var wasTraining = model.training;
+        model.eval();
+        try
+        {
+            return Run(rows, promptLength, maxNew, onToken, useKvCache);
+        }
+        finally
+        {
+            model.train(wasTraining);
+        }
+    }
+
+    private IReadOnlyList<GeneratedSample> Run(List<Row> rows, int promptLength, int maxNew, Action<SampledToken>? onToken, bool useKvCache)
+    {
         var capacity = promptLength + maxNew;
         var device = model.Device;
         var n = rows.Count;
-
-        using var noGrad = no_grad();
         using var state = new BatchState(rows, promptLength, capacity, tokenizer.PadTokenId, device);
         using var cache = useKvCache ? model.NewKvCache(n, capacity) : null;
         using var sampler = new RowSampler([.. rows.Select(r => (r.Parameters, r.SampleIndex))], device);

@@ -71,8 +71,8 @@ internal sealed class ChunkedTokenStatistics : MultiTensorFunction<ChunkedTokenS
             gradHidden.narrow(0, start, rows).copy_(matmul(gradZ.to(weight.dtype), weight));
             gradWeight?.add_(matmul(gradZ.t(), h.to(ScalarType.Float32)));
         }
-        foreach (var t in saved) t.Dispose();
-        return [gradHidden, gradWeight is null ? null! : gradWeight.to(weight.dtype), null!, null!, null!];
+        var weightResult = gradWeight is null || gradWeight.dtype == weight.dtype ? gradWeight : gradWeight.to(weight.dtype);
+        return [gradHidden, weightResult!, null!, null!, null!];
     }
 
     private static Tensor Logits(Tensor hidden, Tensor weight, double temperature) =>
