@@ -52,6 +52,19 @@ public class TemplateTests
     }
 
     [Theory]
+    [InlineData("```json\n{\"city\":\"Rome\"}\n```", true)]
+    [InlineData("  {\"city\":\"Rome\"}  ", true)]
+    [InlineData("42", false)]
+    [InlineData("{not json}", false)]
+    [InlineData("```\nplain\n```", false)]
+    public void Output_json_is_filled_for_json_objects_even_in_a_code_fence(string output, bool parsed)
+    {
+        var sample = GradingSample.Create(output, outputJsonRequired: true);
+        Assert.Equal(parsed, sample.OutputJson is not null);
+        Assert.Equal(!parsed, sample.HasParseError);
+    }
+
+    [Theory]
     [InlineData("{{ }}")]
     [InlineData("{{ other.x }}")]
     [InlineData("{{ sample.nothing }}")]

@@ -83,17 +83,27 @@ public sealed class GradingSample
 
     private static JsonElement? TryParseJson(string text)
     {
-        var trimmed = text.AsSpan().Trim();
+        var trimmed = StripCodeFence(text.AsSpan().Trim());
         // Only objects and arrays count as structured output; a bare number or string is plain text.
         if (trimmed.IsEmpty || (trimmed[0] != '{' && trimmed[0] != '[')) return null;
         try
         {
-            using var doc = JsonDocument.Parse(text);
+            using var doc = JsonDocument.Parse(trimmed.ToString());
             return doc.RootElement.Clone();
         }
         catch (JsonException)
         {
             return null;
         }
+    }
+
+    /// <summary>Small models often wrap JSON in a markdown fence (```json ... ```); the fence is not part of the answer.</summary>
+    private static ReadOnlySpan<char> StripCodeFence(ReadOnlySpan<char> text)
+    {
+        if (!text.StartsWith("```", StringComparison.Ordinal) || !text.EndsWith("```", StringComparison.Ordinal) || text.Length < 6)
+            return text;
+        var firstNewline = text.IndexOf('\n');
+        if (firstNewline < 0) return text;
+        return text[(firstNewline + 1)..^3].Trim();
     }
 }
