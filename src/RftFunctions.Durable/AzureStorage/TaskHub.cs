@@ -92,6 +92,10 @@ internal sealed class TaskHub
     public Task SendToInstanceAsync(string instanceId, HistoryEvent e, TimeSpan? delay, CancellationToken cancellationToken) =>
         SendAsync(ControlQueueFor(instanceId), new TaskMessage(instanceId, e), delay, cancellationToken);
 
+    /// <summary>Sends several activity results for one instance as a single control message.</summary>
+    public Task SendResultsToInstanceAsync(string instanceId, IReadOnlyList<HistoryEvent> results, CancellationToken cancellationToken) =>
+        SendAsync(ControlQueueFor(instanceId), new TaskMessage(instanceId, results[0]) { Events = results.Count > 1 ? results : null }, null, cancellationToken);
+
     /// <summary>Sends an activity invocation to its pool's work-item queue.</summary>
     public async Task SendWorkItemAsync(string instanceId, HistoryEvent taskScheduled, CancellationToken cancellationToken)
     {

@@ -12,6 +12,16 @@ internal sealed record TaskMessage(string InstanceId, HistoryEvent Event)
     /// <summary>Unique per message, for logs.</summary>
     public string MessageId { get; init; } = Guid.NewGuid().ToString("N");
 
+    /// <summary>
+    /// Several activity results for the same instance sent as one message (fewer queue operations per activity);
+    /// null for a single event. When set it includes <see cref="Event"/>.
+    /// </summary>
+    public IReadOnlyList<HistoryEvent>? Events { get; init; }
+
+    /// <summary>Every event the message carries.</summary>
+    [JsonIgnore]
+    public IReadOnlyList<HistoryEvent> AllEvents => Events ?? [Event];
+
     /// <summary>When the message was sent, for queue-latency metrics.</summary>
     public DateTime SentAt { get; init; } = DateTime.UtcNow;
 

@@ -22,6 +22,7 @@ internal sealed class ActivityProcessor(
     int concurrency)
 {
     private readonly QueueClient _queue = hub.WorkItemQueue(pool);
+    private readonly ResultBatcher _results = new(hub);
 
     public string Pool => pool;
 
@@ -151,7 +152,7 @@ internal sealed class ActivityProcessor(
             return; // interrupted by shutdown: not a real failure, let another delivery run it
         }
         // The result goes out before the work item is deleted: a crash in between re-runs the activity, never loses it.
-        await hub.SendToInstanceAsync(instanceId, completion, null, CancellationToken.None).ConfigureAwait(false);
+        await _results.SendAsync(instanceId, completion).ConfigureAwait(false);
         DurableMetrics.Activities.Add(1);
         try
         {

@@ -106,6 +106,11 @@ internal sealed class OrchestrationProcessor(
         foreach (var m in messages.OrderBy(m => m.Message.Event.EventType == EventType.ExecutionStarted ? 0 : 1).ThenBy(m => m.Message.SentAt))
         {
             var e = m.Message.Event;
+            if (m.Message.Events is { } batch)
+            {
+                ApplyResultBatch(episode, state, executionId, m, batch);
+                continue;
+            }
             if (e.FireAt is { } fireAt && fireAt > now && e.EventType is EventType.TimerFired or EventType.ExecutionStarted)
             {
                 // Timers and scheduled starts beyond the queue's 7-day delay hop in chunks until due.
@@ -186,6 +191,31 @@ internal sealed class OrchestrationProcessor(
         if (episode.NewEvents.Count == 0) return episode;
         Execute(episode, episode.NewExecution ? [] : history.Events, state.StartEvent!);
         return episode;
+    }
+
+    /// <summary>
+    /// A message holding several activity results is applied whole or deferred whole: if any result overtook the
+    /// history write that scheduled it, the message waits; results already recorded are dropped as duplicates.
+    /// </summary>
+    private void ApplyResultBatch(Episode episode, ReplayState state, string? executionId, ReceivedMessage m, IReadOnlyList<HistoryEvent> batch)
+    {
+        if (!state.Started || state.Terminal)
+        {
+            episode.Consume(m);
+            return;
+        }
+        var current = batch.Where(e => e.ExecutionId == executionId && !state.Completed.Contains(e.CompletedActionId)).ToList();
+        if (current.Any(e => !state.Scheduled.Contains(e.CompletedActionId)) && m.Raw.DequeueCount <= 60)
+        {
+            episode.Defer(m, RetryLater);
+            return;
+        }
+        foreach (var e in current.Where(e => state.Scheduled.Contains(e.CompletedActionId)))
+        {
+            if (!state.Completed.Add(e.CompletedActionId)) continue;
+            episode.NewEvents.Add(e with { ExecutionId = null });
+        }
+        episode.Consume(m);
     }
 
     private void Execute(Episode episode, IReadOnlyList<HistoryEvent> past, HistoryEvent start)
