@@ -118,6 +118,18 @@ public sealed class OrchestrationBasicsTests(StorageFixture storage)
     }
 
     [Fact]
+    public async Task Scheduled_start_stays_pending_until_StartAt()
+    {
+        await using var host = await DurableTestHost.StartAsync(storage, r => r
+            .AddOrchestratorFunc<object?, DateTime>("Later", (ctx, _) => Task.FromResult(ctx.CurrentUtcDateTime)));
+        var startAt = DateTimeOffset.UtcNow.AddSeconds(2);
+        var id = await host.Client.ScheduleNewOrchestrationInstanceAsync("Later", new StartOrchestrationOptions(StartAt: startAt), TestContext.Current.CancellationToken);
+        Assert.Equal(OrchestrationRuntimeStatus.Pending, (await host.Client.GetInstanceAsync(id, cancellation: TestContext.Current.CancellationToken))!.RuntimeStatus);
+        var result = await host.WaitAsync(id);
+        Assert.True(result.ReadOutputAs<DateTime>() >= startAt.UtcDateTime, $"started at {result.ReadOutputAs<DateTime>():o}, before {startAt:o}");
+    }
+
+    [Fact]
     public async Task Unknown_orchestrator_fails_the_instance_with_a_reason()
     {
         await using var host = await DurableTestHost.StartAsync(storage, _ => { });

@@ -8,7 +8,7 @@ namespace RftFunctions.Durable;
 /// <summary>The client for a task hub on Azure Storage.</summary>
 public sealed class AzureStorageDurableTaskClient : DurableTaskClient
 {
-    private static readonly TimeSpan MaxPollInterval = TimeSpan.FromSeconds(1);
+    private static readonly TimeSpan MaxPollInterval = TimeSpan.FromMilliseconds(250);
     private readonly TaskHub _hub;
 
     /// <summary>Creates a client for the hub named in <paramref name="options"/>.</summary>

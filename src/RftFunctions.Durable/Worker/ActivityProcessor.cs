@@ -31,15 +31,21 @@ internal sealed class ActivityProcessor(
         var backoff = new PollingBackoff(hub.Options.StorageProvider.MaxQueuePollingInterval);
         var inflight = new HashSet<Task>();
         var visibility = hub.Options.StorageProvider.WorkItemQueueVisibilityTimeout;
+        // A slot bounds running activity code; it is freed as soon as the code returns, so the next message is
+        // received while the previous result is still being sent and its work item deleted.
+        using var slots = new SemaphoreSlim(concurrency);
         while (!stopping.IsCancellationRequested)
         {
             inflight.RemoveWhere(t => t.IsCompleted);
-            var free = concurrency - inflight.Count;
-            if (free <= 0)
+            try
             {
-                await Task.WhenAny(inflight).ConfigureAwait(false);
-                continue;
+                await slots.WaitAsync(stopping).ConfigureAwait(false);
             }
+            catch (OperationCanceledException)
+            {
+                break;
+            }
+            var free = slots.CurrentCount + 1;
             QueueMessage[] messages;
             try
             {
@@ -47,21 +53,35 @@ internal sealed class ActivityProcessor(
             }
             catch (OperationCanceledException) when (stopping.IsCancellationRequested)
             {
+                slots.Release();
                 break;
             }
             catch (RequestFailedException ex)
             {
+                slots.Release();
                 logger.LogWarning(ex, "Receiving from {Queue} failed; retrying", _queue.Name);
                 await Delay(TimeSpan.FromSeconds(1), stopping).ConfigureAwait(false);
                 continue;
             }
             if (messages.Length == 0)
             {
+                slots.Release();
                 await WaitForWorkAsync(backoff.Next(), stopping).ConfigureAwait(false);
                 continue;
             }
             backoff.Reset();
-            foreach (var raw in messages) inflight.Add(RunOneAsync(raw, stopping));
+            for (int i = 0; i < messages.Length; i++)
+            {
+                // The first slot is already held; only this loop takes slots, so the others are free.
+                if (i > 0) slots.Wait(0, CancellationToken.None);
+                var released = 0;
+                void ReleaseSlot()
+                {
+                    if (Interlocked.Exchange(ref released, 1) == 0) slots.Release();
+                }
+                var raw = messages[i];
+                inflight.Add(RunOneAsync(raw, ReleaseSlot, stopping));
+            }
         }
         await Task.WhenAll(inflight).ConfigureAwait(false);
     }
@@ -90,12 +110,12 @@ internal sealed class ActivityProcessor(
         }
     }
 
-    private async Task RunOneAsync(QueueMessage raw, CancellationToken stopping)
+    private async Task RunOneAsync(QueueMessage raw, Action releaseSlot, CancellationToken stopping)
     {
         await Task.Yield();
         try
         {
-            await ProcessAsync(raw, stopping).ConfigureAwait(false);
+            await ProcessAsync(raw, releaseSlot, stopping).ConfigureAwait(false);
         }
         catch (Exception ex) when (!stopping.IsCancellationRequested)
         {
@@ -106,9 +126,13 @@ internal sealed class ActivityProcessor(
         {
             // Shutting down: the message will be delivered again.
         }
+        finally
+        {
+            releaseSlot();
+        }
     }
 
-    private async Task ProcessAsync(QueueMessage raw, CancellationToken stopping)
+    private async Task ProcessAsync(QueueMessage raw, Action releaseSlot, CancellationToken stopping)
     {
         TaskMessage message;
         try
@@ -144,6 +168,7 @@ internal sealed class ActivityProcessor(
         }
         finally
         {
+            releaseSlot();
             await renewal.CancelAsync().ConfigureAwait(false);
             await renewing.ConfigureAwait(false);
         }
