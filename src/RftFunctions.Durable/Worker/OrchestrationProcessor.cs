@@ -65,8 +65,12 @@ internal sealed class OrchestrationProcessor(
             }
             catch (Exception ex) when (ex is not OperationCanceledException)
             {
-                // Messages stay hidden until their visibility timeout and are then retried.
+                // Messages stay hidden until their visibility timeout and are then retried, but not forever.
                 _logger.LogError(ex, "Episode of instance {InstanceId} failed on worker {WorkerId}; its messages will be retried", group.Key, workerId);
+                if (group.Max(m => m.Raw.DequeueCount) >= hub.Options.MaxDeliveryAttempts)
+                {
+                    await FailUnprocessableAsync(group.Key, [.. group], ex, cancellationToken).ConfigureAwait(false);
+                }
             }
             finally
             {
@@ -469,6 +473,31 @@ internal sealed class OrchestrationProcessor(
         var episode = new Episode(instanceId, new InstanceHistory(instanceId, null, [], null), now);
         foreach (var m in messages) episode.Consume(m);
         return episode;
+    }
+
+    /// <summary>Work that failed on every delivery: fail the instance with the reason and move its messages aside.</summary>
+    private async Task FailUnprocessableAsync(string instanceId, IReadOnlyList<ReceivedMessage> messages, Exception ex, CancellationToken cancellationToken)
+    {
+        try
+        {
+            var reason = $"Episode failed {messages.Max(m => m.Raw.DequeueCount)} times: {ex.GetType().Name}: {ex.Message}";
+            var existing = await hub.Instances.GetAsync(instanceId, true, cancellationToken).ConfigureAwait(false);
+            var now = DateTime.UtcNow;
+            await hub.Instances.UpsertAsync(new InstanceState(instanceId, existing?.Name ?? "", OrchestrationRuntimeStatus.Failed)
+            {
+                ExecutionId = existing?.ExecutionId,
+                CreatedAt = existing?.CreatedAt ?? now,
+                LastUpdatedAt = now,
+                CompletedAt = now,
+                Input = existing?.SerializedInput,
+                FailureDetails = new FailureDetails("UnprocessableOrchestrationWork", reason, ex.StackTrace),
+            }, cancellationToken).ConfigureAwait(false);
+            foreach (var m in messages) await PoisonHandling.MoveAsideAsync(hub, m.Queue, m.Raw, reason, _logger, cancellationToken, m.PopReceipt).ConfigureAwait(false);
+        }
+        catch (RequestFailedException storageError)
+        {
+            _logger.LogError(storageError, "Could not fail unprocessable instance {InstanceId}", instanceId);
+        }
     }
 
     /// <summary>What the committed history already says about scheduled and completed actions.</summary>

@@ -16,7 +16,7 @@ internal static class PoisonHandling
     /// <summary>What the poison queue holds for each moved message.</summary>
     internal sealed record PoisonRecord(string SourceQueue, string MessageId, long DequeueCount, string Reason, string Body, DateTime MovedAt);
 
-    public static async Task MoveAsideAsync(TaskHub hub, QueueClient source, QueueMessage raw, string reason, ILogger logger, CancellationToken cancellationToken)
+    public static async Task MoveAsideAsync(TaskHub hub, QueueClient source, QueueMessage raw, string reason, ILogger logger, CancellationToken cancellationToken, string? popReceipt = null)
     {
         logger.LogError("Moving message {MessageId} from {Queue} to {PoisonQueue}: {Reason}", raw.MessageId, source.Name, hub.PoisonQueue.Name, reason);
         DurableMetrics.PoisonMessages.Add(1);
@@ -25,7 +25,7 @@ internal static class PoisonHandling
         await hub.PoisonQueue.SendMessageAsync(JsonSerializer.Serialize(record, TaskMessage.Json), null, TimeSpan.FromSeconds(-1), cancellationToken).ConfigureAwait(false);
         try
         {
-            await source.DeleteMessageAsync(raw.MessageId, raw.PopReceipt, cancellationToken).ConfigureAwait(false);
+            await source.DeleteMessageAsync(raw.MessageId, popReceipt ?? raw.PopReceipt, cancellationToken).ConfigureAwait(false);
         }
         catch (RequestFailedException ex) when (ex.Status == 404)
         {
