@@ -1,4 +1,5 @@
 using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
 using RftFunctions.Durable.AzureStorage;
 using RftFunctions.Testing;
 
@@ -29,6 +30,31 @@ public sealed class OptionsAndPartitioningTests(StorageFixture storage)
         Assert.Equal(3, options.MaxConcurrentActivityFunctions);
         Assert.Equal(new Dictionary<string, int> { ["gpu"] = 1, ["cpu"] = 4 }, options.WorkerPools);
         Assert.Equal(TimeSpan.FromMinutes(5), options.StorageProvider.ControlQueueVisibilityTimeout); // default kept
+    }
+
+    [Fact]
+    public async Task Services_bind_options_and_the_storage_connection_from_configuration()
+    {
+        var hub = storage.UniqueName("cfg");
+        var configuration = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
+        {
+            ["AzureFunctionsJobHost:extensions:durableTask:hubName"] = hub,
+            ["AzureFunctionsJobHost:extensions:durableTask:storageProvider:connectionStringName"] = "DurableStorage",
+            ["AzureFunctionsJobHost:extensions:durableTask:storageProvider:maxQueuePollingInterval"] = "00:00:00.5",
+            ["DurableStorage"] = storage.ConnectionString,
+        }).Build();
+        var services = new ServiceCollection()
+            .AddDurableTaskAzureStorage(configuration, r => r.AddOrchestratorFunc<int, int>("Twice", (_, n) => Task.FromResult(2 * n)));
+        await using var provider = services.BuildServiceProvider();
+        var worker = provider.GetRequiredService<DurableTaskWorker>();
+        var client = provider.GetRequiredService<DurableTaskClient>();
+        Assert.Equal(hub, client.Name);
+        await worker.StartAsync(TestContext.Current.CancellationToken);
+        var id = await client.ScheduleNewOrchestrationInstanceAsync("Twice", 21, cancellation: TestContext.Current.CancellationToken);
+        using var cts = CancellationTokenSource.CreateLinkedTokenSource(TestContext.Current.CancellationToken);
+        cts.CancelAfter(TimeSpan.FromSeconds(30));
+        Assert.Equal(42, (await client.WaitForInstanceCompletionAsync(id, true, cts.Token)).ReadOutputAs<int>());
+        await worker.StopAsync(TestContext.Current.CancellationToken);
     }
 
     [Theory]
