@@ -24,10 +24,10 @@ internal sealed class RowSampler : IDisposable
     {
         var ps = rows.Select(r => r.Parameters).ToList();
         _temperature = Column(ps.Select(p => p.Temperature > 0 ? p.Temperature : 1.0), device);
-        _topK = tensor(ps.Select(p => (long)p.TopK).ToArray(), device: device).unsqueeze(1).DetachFromDisposeScope();
+        _topK = tensor(ps.Select(p => (long)p.TopK).ToArray(), [ps.Count, 1], device: device).DetachFromDisposeScope();
         _topP = Column(ps.Select(p => p.TopP), device);
         _minP = Column(ps.Select(p => p.MinP), device);
-        _greedy = tensor(ps.Select(p => p.Temperature == 0).ToArray(), device: device).unsqueeze(1).DetachFromDisposeScope();
+        _greedy = tensor(ps.Select(p => p.Temperature == 0).ToArray(), [ps.Count, 1], device: device).DetachFromDisposeScope();
         _allGreedy = ps.All(p => p.Temperature == 0);
         _anyGreedy = ps.Any(p => p.Temperature == 0);
         _filter = ps.Any(p => p.Temperature > 0 && (p.TopK > 0 || p.TopP < 1 || p.MinP > 0));
@@ -80,8 +80,11 @@ internal sealed class RowSampler : IDisposable
         _greedy.Dispose();
     }
 
-    private static Tensor Column(IEnumerable<double> values, Device device) =>
-        tensor(values.Select(v => (float)v).ToArray(), device: device).unsqueeze(1).DetachFromDisposeScope();
+    private static Tensor Column(IEnumerable<double> values, Device device)
+    {
+        var array = values.Select(v => (float)v).ToArray();
+        return tensor(array, [array.Length, 1], device: device).DetachFromDisposeScope();
+    }
 
     private static ulong SeedStream(ulong seed, ulong sample)
     {

@@ -15,7 +15,8 @@ internal sealed class ChunkedTokenStatistics : MultiTensorFunction<ChunkedTokenS
 {
     public override string Name => nameof(ChunkedTokenStatistics);
 
-    /// <summary>Arguments: hidden [N, H], weight [V, H], targets [N] int64, temperature (double), chunk rows (int).</summary>
+    /// <summary>Arguments: hidden [N, H], weight [V, H], targets [N] int64, temperature (double), chunk rows (int).
+    /// Returns one [2, N] fp32 tensor: row 0 the log-probs, row 1 the entropies.</summary>
     public override List<Tensor> forward(AutogradContext ctx, params object[] vars)
     {
         var hidden = (Tensor)vars[0];
@@ -27,10 +28,15 @@ internal sealed class ChunkedTokenStatistics : MultiTensorFunction<ChunkedTokenS
         ctx.save_data("temperature", temperature);
         ctx.save_data("chunk", chunk);
         ctx.save_data("weight_grad", weight.requires_grad);
+        // One stacked output, so its gradient is always defined when backward runs: TorchSharp would otherwise
+        // materialise a missing gradient from a cached copy of the output that the caller's scope already freed, and
+        // an undefined gradient's wrapper is never released from its live-tensor accounting.
+        ctx.set_materialize_grads(false);
 
         var n = hidden.shape[0];
-        var logProbs = empty(n, dtype: ScalarType.Float32, device: hidden.device);
-        var entropy = empty(n, dtype: ScalarType.Float32, device: hidden.device);
+        var stats = empty([2, n], dtype: ScalarType.Float32, device: hidden.device);
+        var logProbs = stats[0];
+        var entropy = stats[1];
         for (long start = 0; start < n; start += chunk)
         {
             using var scope = NewDisposeScope();
@@ -40,7 +46,9 @@ internal sealed class ChunkedTokenStatistics : MultiTensorFunction<ChunkedTokenS
             logProbs.narrow(0, start, rows).copy_(logp.gather(1, targets.narrow(0, start, rows).unsqueeze(1)).squeeze(1));
             entropy.narrow(0, start, rows).copy_(-(logp.exp() * logp).sum(-1));
         }
-        return [logProbs, entropy];
+        logProbs.Dispose();
+        entropy.Dispose();
+        return [stats];
     }
 
     public override List<Tensor> backward(AutogradContext ctx, List<Tensor> gradOutputs)
@@ -50,7 +58,9 @@ internal sealed class ChunkedTokenStatistics : MultiTensorFunction<ChunkedTokenS
         var temperature = (double)ctx.get_data("temperature");
         var chunk = (int)ctx.get_data("chunk");
         var weightGrad = (bool)ctx.get_data("weight_grad");
-        Tensor gradLogProbs = gradOutputs[0], gradEntropy = gradOutputs[1];
+        var grad = gradOutputs[0];
+        var gradLogProbs = grad[0];
+        var gradEntropy = grad[1];
 
         var n = hidden.shape[0];
         var gradHidden = empty_like(hidden);
@@ -63,14 +73,16 @@ internal sealed class ChunkedTokenStatistics : MultiTensorFunction<ChunkedTokenS
             var logp = Logits(h, weight, temperature).log_softmax(-1);
             var p = logp.exp();
             var h_ = -(p * logp).sum(-1, keepdim: true);
-            var gLp = gradLogProbs.narrow(0, start, rows).unsqueeze(1).to(ScalarType.Float32);
-            var gH = gradEntropy.narrow(0, start, rows).unsqueeze(1).to(ScalarType.Float32);
+            var gLp = gradLogProbs.narrow(0, start, rows).unsqueeze(1);
+            var gH = gradEntropy.narrow(0, start, rows).unsqueeze(1);
             var gradZ = -p * gLp - gH * p * (logp + h_);
             gradZ.scatter_add_(1, targets.narrow(0, start, rows).unsqueeze(1), gLp);
             gradZ.div_(temperature);
             gradHidden.narrow(0, start, rows).copy_(matmul(gradZ.to(weight.dtype), weight));
             gradWeight?.add_(matmul(gradZ.t(), h.to(ScalarType.Float32)));
         }
+        gradLogProbs.Dispose();
+        gradEntropy.Dispose();
         var weightResult = gradWeight is null || gradWeight.dtype == weight.dtype ? gradWeight : gradWeight.to(weight.dtype);
         return [gradHidden, weightResult!, null!, null!, null!];
     }

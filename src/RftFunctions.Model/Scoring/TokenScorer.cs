@@ -49,13 +49,13 @@ public static class TokenScorer
         Tensor logProbs, entropy;
         if (scoreMask is null)
         {
-            var stats = ChunkedTokenStatistics.apply(h, model.LmHeadWeight, targets, t, chunkRows);
+            var stats = ChunkedTokenStatistics.apply(h, model.LmHeadWeight, targets, t, chunkRows)[0];
             (logProbs, entropy) = (stats[0], stats[1]);
         }
         else
         {
             var rows = scoreMask.narrow(1, 1, l - 1).reshape(-1).to(ScalarType.Bool).nonzero().squeeze(1);
-            var stats = ChunkedTokenStatistics.apply(h.index_select(0, rows), model.LmHeadWeight, targets.index_select(0, rows), t, chunkRows);
+            var stats = ChunkedTokenStatistics.apply(h.index_select(0, rows), model.LmHeadWeight, targets.index_select(0, rows), t, chunkRows)[0];
             logProbs = zeros(b * (l - 1), dtype: ScalarType.Float32, device: model.Device).index_copy(0, rows, stats[0]);
             entropy = zeros(b * (l - 1), dtype: ScalarType.Float32, device: model.Device).index_copy(0, rows, stats[1]);
         }
