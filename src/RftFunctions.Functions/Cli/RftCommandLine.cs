@@ -14,6 +14,8 @@ public static class RftCommandLine
           demo    the end-to-end demo (until it lands: starts the host against embedded Azurite)
           doctor  check that TorchSharp computes and the configured storage answers (JSON; exit 1 on failure);
                   --no-storage checks TorchSharp only
+          keys    API keys: keys create --project P | keys list [--project P] | keys revoke KEY_ID
+          models  models register --name N --path DIR [--project P] | models list [--project P]
           help    this text
         """;
 
@@ -31,6 +33,10 @@ public static class RftCommandLine
                 return await RftHost.RunAsync(rest);
             case "doctor":
                 return await DoctorCommand.RunAsync(rest);
+            case "keys":
+                return await Api.Auth.KeysCommand.RunAsync(rest);
+            case "models":
+                return await Api.Models.ModelsCommand.RunAsync(rest);
             case "help" or "--help" or "-h":
                 Console.WriteLine(Usage);
                 return 0;

@@ -33,9 +33,11 @@ public static class RftHost
         builder.Services.AddSingleton(account);
         builder.Services.AddSingleton(options);
         builder.Services.AddSingleton<StorageHealth>();
+        RftFunctions.Functions.Api.OpenAiApi.AddOpenAiApi(builder.Services, builder.Configuration);
 
         await using var app = builder.Build();
         app.MapHealthApi();
+        RftFunctions.Functions.Api.OpenAiApi.MapOpenAiApi(app);
         app.Logger.LogInformation("RftFunctions host: roles {Roles}, storage {Storage}, content root {Root}",
             string.Join(",", options.RoleSet.Order()), account.Description, root);
         await app.RunAsync(cancellationToken == default ? app.Lifetime.ApplicationStopping : cancellationToken);
