@@ -42,7 +42,7 @@ public sealed class DatasetBlobTrigger(StorageAccount storage, ApiOptions option
 
     /// <summary>The file id a dropped blob version becomes: derived from it, so a retried attempt replaces, not duplicates.</summary>
     public static string FileIdFor(string blobName, ETag etag) =>
-        "file-" + Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes($"{blobName}\n{etag}")))[..24];
+        "file-" + Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes($"{blobName}\n{etag.ToString().Trim('"')}")))[..24];
 
     /// <inheritdoc />
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
