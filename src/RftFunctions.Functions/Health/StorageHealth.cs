@@ -53,6 +53,11 @@ public sealed class StorageHealth
         {
             return new ServiceProbe(service, false, $"HTTP {e.Status} {e.ErrorCode}: {FirstLine(e.Message)}");
         }
+        catch (Azure.Identity.AuthenticationFailedException e)
+        {
+            // Managed identity not available or not allowed: storage is unreachable for this process.
+            return new ServiceProbe(service, false, "authentication failed: " + FirstLine(e.Message));
+        }
         catch (Exception e) when (e is HttpRequestException or OperationCanceledException or AggregateException)
         {
             return new ServiceProbe(service, false, e is OperationCanceledException ? $"no answer within {ProbeTimeout.TotalSeconds:0} s" : FirstLine(e.Message));

@@ -1,0 +1,59 @@
+namespace RftFunctions.Training.Trainer;
+
+/// <summary>What one policy update did: the numbers users look for first (rewards), then the optimisation's.</summary>
+public sealed record PolicyUpdateMetrics
+{
+    /// <summary>0-based step.</summary>
+    public int Step { get; init; }
+
+    /// <summary>Mean reward over the batch's samples.</summary>
+    public double RewardMean { get; init; }
+
+    /// <summary>Reward standard deviation over the batch's samples.</summary>
+    public double RewardStd { get; init; }
+
+    /// <summary>Fraction of prompt groups whose samples all scored the same (no learning signal).</summary>
+    public double FractionZeroStdGroups { get; init; }
+
+    /// <summary>The loss (near 0 on-policy by construction: watch rewards, not this).</summary>
+    public double Loss { get; init; }
+
+    /// <summary>Learning rate used.</summary>
+    public double LearningRate { get; init; }
+
+    /// <summary>Gradient norm before clipping.</summary>
+    public double GradNorm { get; init; }
+
+    /// <summary>Fraction of tokens clipped below / above / either way.</summary>
+    public double ClipRatioLow { get; init; }
+
+    /// <summary>Fraction of tokens clipped above.</summary>
+    public double ClipRatioHigh { get; init; }
+
+    /// <summary>Mean k3 KL to the reference (0 without one).</summary>
+    public double Kl { get; init; }
+
+    /// <summary>Mean per-token entropy of the policy on its completions.</summary>
+    public double Entropy { get; init; }
+
+    /// <summary>Mean / min / max completion length in tokens.</summary>
+    public double CompletionLengthMean { get; init; }
+
+    /// <summary>Shortest completion.</summary>
+    public int CompletionLengthMin { get; init; }
+
+    /// <summary>Longest completion.</summary>
+    public int CompletionLengthMax { get; init; }
+
+    /// <summary>Fraction of completions truncated at the budget.</summary>
+    public double TruncatedFraction { get; init; }
+
+    /// <summary>Completion tokens trained on.</summary>
+    public long Tokens { get; init; }
+
+    /// <summary>True when the NaN/Inf guard skipped the optimiser step (weights and optimiser state unchanged).</summary>
+    public bool Skipped { get; init; }
+
+    /// <summary>Why the step was skipped.</summary>
+    public string? SkipReason { get; init; }
+}
