@@ -96,19 +96,20 @@ internal sealed class TaskHub
     public Task SendResultsToInstanceAsync(string instanceId, IReadOnlyList<HistoryEvent> results, CancellationToken cancellationToken) =>
         SendAsync(ControlQueueFor(instanceId), new TaskMessage(instanceId, results[0]) { Events = results.Count > 1 ? results : null }, null, cancellationToken);
 
-    /// <summary>Sends an activity invocation to its pool's work-item queue.</summary>
-    public async Task SendWorkItemAsync(string instanceId, HistoryEvent taskScheduled, CancellationToken cancellationToken)
+    /// <summary>Sends activity invocations (one pool, one instance) to the pool's work-item queue as one message.</summary>
+    public async Task SendWorkItemsAsync(string instanceId, IReadOnlyList<HistoryEvent> invocations, CancellationToken cancellationToken)
     {
-        var queue = WorkItemQueue(taskScheduled.Pool ?? DurableTaskRegistry.DefaultPool);
+        var queue = WorkItemQueue(invocations[0].Pool ?? DurableTaskRegistry.DefaultPool);
+        var message = new TaskMessage(instanceId, invocations[0]) { Events = invocations.Count > 1 ? invocations : null };
         try
         {
-            await SendAsync(queue, new TaskMessage(instanceId, taskScheduled), null, cancellationToken).ConfigureAwait(false);
+            await SendAsync(queue, message, null, cancellationToken).ConfigureAwait(false);
         }
         catch (RequestFailedException ex) when (ex.Status == 404)
         {
             // A pool no worker created yet: create its queue, then send.
             await queue.CreateIfNotExistsAsync(cancellationToken: cancellationToken).ConfigureAwait(false);
-            await SendAsync(queue, new TaskMessage(instanceId, taskScheduled), null, cancellationToken).ConfigureAwait(false);
+            await SendAsync(queue, message, null, cancellationToken).ConfigureAwait(false);
         }
     }
 

@@ -23,6 +23,7 @@ internal sealed class ActivityProcessor(
 {
     private readonly QueueClient _queue = hub.WorkItemQueue(pool);
     private readonly ResultBatcher _results = new(hub);
+    private SemaphoreSlim? _slots;
 
     public string Pool => pool;
 
@@ -34,6 +35,7 @@ internal sealed class ActivityProcessor(
         // A slot bounds running activity code; it is freed as soon as the code returns, so the next message is
         // received while the previous result is still being sent and its work item deleted.
         using var slots = new SemaphoreSlim(concurrency);
+        _slots = slots;
         while (!stopping.IsCancellationRequested)
         {
             inflight.RemoveWhere(t => t.IsCompleted);
@@ -145,15 +147,15 @@ internal sealed class ActivityProcessor(
             return;
         }
         DurableMetrics.QueueLatency.Record(Math.Max(0, (DateTime.UtcNow - message.SentAt).TotalMilliseconds));
-        var scheduled = message.Event;
+        var invocations = message.AllEvents;
         var instanceId = message.InstanceId;
-        if (raw.DequeueCount > 1) DurableMetrics.ActivityRedeliveries.Add(1);
+        if (raw.DequeueCount > 1) DurableMetrics.ActivityRedeliveries.Add(invocations.Count);
         if (raw.DequeueCount > hub.Options.MaxDeliveryAttempts)
         {
-            var reason = $"Activity '{scheduled.Name}' (#{scheduled.EventId}) of instance '{instanceId}' was delivered {raw.DequeueCount - 1} times " +
+            var reason = $"Activity '{invocations[0].Name}' (#{string.Join(",#", invocations.Select(e => e.EventId))}) of instance '{instanceId}' was delivered {raw.DequeueCount - 1} times " +
                          $"without completing (its worker crashed or overran the visibility timeout); the message was moved to queue '{hub.PoisonQueue.Name}'.";
-            var poisoned = Completion(scheduled, null, new FailureDetails("PoisonMessage", reason));
-            await hub.SendToInstanceAsync(instanceId, poisoned, null, stopping).ConfigureAwait(false);
+            var poisoned = invocations.Select(e => Completion(e, null, new FailureDetails("PoisonMessage", reason))).ToList();
+            await hub.SendResultsToInstanceAsync(instanceId, poisoned, stopping).ConfigureAwait(false);
             await PoisonHandling.MoveAsideAsync(hub, _queue, raw, reason, logger, stopping).ConfigureAwait(false);
             return;
         }
@@ -161,10 +163,36 @@ internal sealed class ActivityProcessor(
         var received = new ReceivedMessage(_queue, raw, message);
         using var renewal = CancellationTokenSource.CreateLinkedTokenSource(stopping);
         var renewing = RenewVisibilityAsync(received, renewal.Token);
-        HistoryEvent completion;
+        HistoryEvent[] completions;
         try
         {
-            completion = await InvokeAsync(scheduled, instanceId, (int)raw.DequeueCount, stopping).ConfigureAwait(false);
+            // A packed message runs its invocations concurrently; the first uses the slot the receive loop took, each
+            // other one waits for a slot of its own, so the pool's limit holds.
+            completions = await Task.WhenAll(invocations.Select(async (scheduled, i) =>
+            {
+                var release = releaseSlot;
+                if (i > 0)
+                {
+                    await _slots!.WaitAsync(stopping).ConfigureAwait(false);
+                    release = () => _slots.Release();
+                }
+                try
+                {
+                    var completion = await InvokeAsync(scheduled, instanceId, (int)raw.DequeueCount, stopping).ConfigureAwait(false);
+                    // Sent as soon as it is ready; the work item is deleted only when all are sent.
+                    if (!(stopping.IsCancellationRequested && completion.EventType == EventType.TaskFailed && completion.FailureDetails!.IsCausedBy<OperationCanceledException>()))
+                    {
+                        release();
+                        release = () => { };
+                        await _results.SendAsync(instanceId, completion).ConfigureAwait(false);
+                    }
+                    return completion;
+                }
+                finally
+                {
+                    release();
+                }
+            })).ConfigureAwait(false);
         }
         finally
         {
@@ -172,13 +200,12 @@ internal sealed class ActivityProcessor(
             await renewal.CancelAsync().ConfigureAwait(false);
             await renewing.ConfigureAwait(false);
         }
-        if (stopping.IsCancellationRequested && completion.EventType == EventType.TaskFailed && completion.FailureDetails!.IsCausedBy<OperationCanceledException>())
+        if (stopping.IsCancellationRequested && completions.Any(c => c.EventType == EventType.TaskFailed && c.FailureDetails!.IsCausedBy<OperationCanceledException>()))
         {
             return; // interrupted by shutdown: not a real failure, let another delivery run it
         }
-        // The result goes out before the work item is deleted: a crash in between re-runs the activity, never loses it.
-        await _results.SendAsync(instanceId, completion).ConfigureAwait(false);
-        DurableMetrics.Activities.Add(1);
+        // Every result went out before the work item is deleted: a crash in between re-runs the activities, never loses one.
+        DurableMetrics.Activities.Add(completions.Length);
         try
         {
             await _queue.DeleteMessageAsync(raw.MessageId, received.PopReceipt, CancellationToken.None).ConfigureAwait(false);

@@ -269,9 +269,7 @@ internal sealed class OrchestrationProcessor(
             switch (action.Kind)
             {
                 case EventType.TaskScheduled:
-                    var scheduled = action.ToHistoryEvent(now) with { ExecutionId = executionId };
-                    episode.Outbound.Add(ct => hub.SendWorkItemAsync(id, scheduled, ct));
-                    break;
+                    break; // packed per pool below
                 case EventType.TimerCreated:
                     var fired = new HistoryEvent(EventType.TimerFired) { TimerId = action.Id, FireAt = action.FireAt, ExecutionId = executionId, Timestamp = now };
                     var delay = action.FireAt!.Value - DateTime.UtcNow;
@@ -309,6 +307,14 @@ internal sealed class OrchestrationProcessor(
                     break;
                 default:
                     break;
+            }
+        }
+        foreach (var pool in result.NewActions.Where(a => a.Kind == EventType.TaskScheduled).GroupBy(a => a.Pool ?? DurableTaskRegistry.DefaultPool))
+        {
+            var invocations = pool.Select(a => a.ToHistoryEvent(now) with { ExecutionId = executionId }).ToList();
+            foreach (var pack in invocations.Chunk(PackSize(invocations.Count)))
+            {
+                episode.Outbound.Add(ct => hub.SendWorkItemsAsync(id, pack, ct));
             }
         }
         if (result.Completion is not { } completion) return;
@@ -349,6 +355,13 @@ internal sealed class OrchestrationProcessor(
             }
         }
     }
+
+    /// <summary>
+    /// Large fan-outs pack several invocations into one work-item message (up to 16, keeping at least 64 messages so
+    /// workers still share the load): queue operations per activity, the runtime's main cost, drop by the pack size.
+    /// Fan-outs of 64 or fewer keep one message per activity, so long GPU or CPU activities spread one by one.
+    /// </summary>
+    internal static int PackSize(int invocations) => invocations <= 64 ? 1 : Math.Min(16, (invocations + 63) / 64);
 
     /// <summary>Writes an episode in checkpoint order; returns Conflict when the sentinel ETag moved.</summary>
     public async Task<EpisodeOutcome> CommitAsync(Episode episode, CancellationToken cancellationToken)
