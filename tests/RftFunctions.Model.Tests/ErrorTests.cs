@@ -173,4 +173,34 @@ public sealed class ErrorTests
         Assert.Contains(Path.GetFileName(shard), e.Message);
         Assert.Contains("missing", e.Message);
     }
+
+    [Fact]
+    public void A_saved_config_parses_back_to_the_same_configuration()
+    {
+        foreach (var architecture in Enum.GetValues<ModelArchitecture>())
+        {
+            var config = TinyModelFactory.Config(architecture);
+
+            var parsed = ModelConfig.Parse(config.ToJson());
+
+            Assert.Equal(config.ToJson(), parsed.ToJson());
+            Assert.Equal(config.EosTokenIds, parsed.EosTokenIds);
+            Assert.Equal(config.RopeScaling, parsed.RopeScaling);
+        }
+    }
+
+    [Fact]
+    public void Overfilling_the_kv_cache_is_an_error()
+    {
+        var (model, _) = TinyModelFactory.Create(ModelArchitecture.Llama, seed: 1);
+        using var _ = model;
+        using var scope = NewDisposeScope();
+        using var cache = model.NewKvCache(1, 4);
+        using var noGrad = no_grad();
+        model.Forward(tensor(new long[] { 1, 2, 3 }).view(1, 3), cache: cache);
+
+        var e = Assert.Throws<InvalidOperationException>(() => model.Forward(tensor(new long[] { 4, 5 }).view(1, 2), cache: cache));
+
+        Assert.Contains("capacity 4", e.Message);
+    }
 }

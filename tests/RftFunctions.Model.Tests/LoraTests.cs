@@ -102,4 +102,32 @@ public sealed class LoraTests
 
         Assert.Contains("c_attn", e.Message);
     }
+
+    [Fact]
+    public void Lora_dropout_acts_in_training_mode_only()
+    {
+        var (model, _) = TinyModelFactory.Create(ModelArchitecture.Qwen3, seed: 1);
+        using var _ = model;
+        using var scope = NewDisposeScope();
+        Lora.Attach(model, new LoraConfig(4, 8, 0.5, ["q_proj", "up_proj"]), seed: 2);
+        using (no_grad())
+        {
+            foreach (var (_, adapter) in Lora.Adapters(model)) adapter.B.fill_(0.1);
+        }
+        var ids = tensor(new long[] { 7, 8, 9, 10 }).view(1, 4);
+        Tensor Run()
+        {
+            using var noGrad = no_grad();
+            return model.Logits(model.Forward(ids));
+        }
+
+        model.eval();
+        var a = Run();
+        var b = Run();
+        model.train();
+        var c = Run();
+
+        Assert.True(a.Equals(b));
+        Assert.False(c.allclose(a, rtol: 0, atol: 1e-6));
+    }
 }
