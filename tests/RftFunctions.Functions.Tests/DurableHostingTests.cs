@@ -1,0 +1,65 @@
+using System.Net;
+using Microsoft.Extensions.Configuration;
+using RftFunctions.Functions.Hosting;
+using RftFunctions.Testing;
+using Xunit;
+
+namespace RftFunctions.Functions.Tests;
+
+public sealed class DurableHostingTests(StorageFixture storage)
+{
+    private static IConfiguration HostJson(string workerPools = """{ "gpu": 1, "cpu": 3 }""") => new ConfigurationBuilder()
+        .AddJsonStream(new MemoryStream(System.Text.Encoding.UTF8.GetBytes($$"""
+            { "AzureFunctionsJobHost": { "extensions": { "durableTask": {
+                "hubName": "RolesHub", "maxConcurrentActivityFunctions": 7, "workerPools": {{workerPools}} } } } }
+            """)))
+        .Build();
+
+    [Fact]
+    public void All_roles_serve_every_pool_and_orchestrations()
+    {
+        var options = DurableHosting.OptionsForRoles(HostJson(), new RftHostOptions { Roles = "all" });
+
+        Assert.True(options.ProcessOrchestrations);
+        Assert.Equal("RolesHub", options.HubName);
+        Assert.Equal(new Dictionary<string, int> { ["gpu"] = 1, ["cpu"] = 3 }, options.WorkerPools);
+    }
+
+    [Fact]
+    public void A_gpu_worker_serves_only_its_pool_with_the_configured_limit_and_no_orchestrations()
+    {
+        var host = new RftHostOptions { Roles = "pool:gpu" };
+
+        var options = DurableHosting.OptionsForRoles(HostJson(), host);
+
+        Assert.False(options.ProcessOrchestrations);
+        Assert.Equal(new Dictionary<string, int> { ["gpu"] = 1 }, options.WorkerPools);
+        Assert.True(DurableHosting.RunsWorker(host));
+    }
+
+    [Fact]
+    public void A_pool_without_a_configured_limit_uses_max_concurrent_activity_functions()
+    {
+        var options = DurableHosting.OptionsForRoles(HostJson(), new RftHostOptions { Roles = "orchestrations,pool:default" });
+
+        Assert.True(options.ProcessOrchestrations);
+        Assert.Equal(new Dictionary<string, int> { ["default"] = 7 }, options.WorkerPools);
+    }
+
+    [Fact]
+    public void An_api_only_process_runs_no_durable_worker()
+    {
+        Assert.False(DurableHosting.RunsWorker(new RftHostOptions { Roles = "api" }));
+    }
+
+    [Fact]
+    public async Task The_host_serves_the_durable_management_api()
+    {
+        await using var host = HostProcess.Start(new Dictionary<string, string> { ["AzureWebJobsStorage"] = storage.ConnectionString });
+        using var client = new HttpClient();
+
+        using var response = await host.WaitForAsync(client, "/runtime/webhooks/durabletask/instances/no-such-instance", TimeSpan.FromSeconds(90), TestContext.Current.CancellationToken);
+
+        Assert.True(response.StatusCode == HttpStatusCode.NotFound, $"{(int)response.StatusCode}\n{host.Output}");
+    }
+}
