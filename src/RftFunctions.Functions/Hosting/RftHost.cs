@@ -1,3 +1,5 @@
+using RftFunctions.Durable;
+using RftFunctions.Durable.Http;
 using RftFunctions.Functions.Health;
 using RftFunctions.Storage;
 
@@ -33,14 +35,24 @@ public static class RftHost
         builder.Services.AddSingleton(account);
         builder.Services.AddSingleton(options);
         builder.Services.AddSingleton<StorageHealth>();
+        builder.Services.AddRftDurable(builder.Configuration, account, options, RegisterOrchestrations);
         RftFunctions.Functions.Api.OpenAiApi.AddOpenAiApi(builder.Services, builder.Configuration);
 
         await using var app = builder.Build();
         app.MapHealthApi();
+        // The Functions management surface, for operators (status, raise event, terminate, suspend/resume, purge).
+        app.MapDurableTaskManagementApi();
         RftFunctions.Functions.Api.OpenAiApi.MapOpenAiApi(app);
         app.Logger.LogInformation("RftFunctions host: roles {Roles}, storage {Storage}, content root {Root}",
             string.Join(",", options.RoleSet.Order()), account.Description, root);
         await app.RunAsync(cancellationToken == default ? app.Lifetime.ApplicationStopping : cancellationToken);
         return 0;
+    }
+
+    /// <summary>Every orchestrator and activity of the app, with the pool each activity runs in.</summary>
+    internal static void RegisterOrchestrations(DurableTaskRegistry registry)
+    {
+        // Nothing is registered until the training orchestrations land (issue 6); the runtime, its client and the
+        // management API already run.
     }
 }
