@@ -52,7 +52,7 @@ internal sealed class ApiServer : IAsyncDisposable
         foreach (var (key, value) in settings ?? new Dictionary<string, string?>()) values[key] = value;
         builder.Configuration.AddInMemoryCollection(values);
         builder.WebHost.UseUrls("http://127.0.0.1:0");
-        builder.Logging.ClearProviders();
+        if (Environment.GetEnvironmentVariable("RFT_TEST_API_LOGS") is null) builder.Logging.ClearProviders();
         builder.Services.AddSingleton(storage.Account);
         builder.Services.AddOpenAiApi(builder.Configuration);
         var app = builder.Build();

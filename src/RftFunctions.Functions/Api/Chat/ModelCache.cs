@@ -13,18 +13,18 @@ public sealed class LoadedModel : IDisposable
     internal LoadedModel(DecoderModel model, HuggingFaceTokenizer tokenizer, ChatFormat format, long bytes, string folder)
     {
         Model = model;
-        Tokenizer = tokenizer;
+        Tokenizer = new ServingTokenizer(tokenizer);
         Format = format;
         Bytes = bytes;
         Folder = folder;
-        Generator = new TextGenerator(model, tokenizer);
+        Generator = new TextGenerator(model, Tokenizer);
     }
 
     /// <summary>The weights.</summary>
     public DecoderModel Model { get; }
 
-    /// <summary>The tokenizer.</summary>
-    public HuggingFaceTokenizer Tokenizer { get; }
+    /// <summary>The tokenizer (ids past its vocabulary decode to nothing).</summary>
+    public ITextTokenizer Tokenizer { get; }
 
     /// <summary>The chat template family.</summary>
     public ChatFormat Format { get; }
