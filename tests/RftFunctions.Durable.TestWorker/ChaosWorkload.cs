@@ -38,7 +38,7 @@ public static class ChaosWorkload
         })
         .AddActivityFunc<long[], long>("ChaosStep", async (_, args) =>
         {
-            await Task.Delay(20 + (int)(args[0] % 60));
+            await Task.Delay(5 + (int)(args[0] % 20));
             return Step(args[0], (int)args[1]);
         });
 }
