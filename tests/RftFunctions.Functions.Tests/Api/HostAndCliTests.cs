@@ -52,6 +52,35 @@ public sealed class HostAndCliTests(StorageFixture storage)
         await ApiAssert.ErrorAsync(await client.Get("/v1/models"), 401);
     }
 
+    [Fact]
+    public async Task The_models_CLI_registers_a_folder_that_the_API_then_lists()
+    {
+        var folder = Directory.CreateTempSubdirectory("rft-cli-model-").FullName;
+        try
+        {
+            RftFunctions.Model.TinyModelFactory.CreateFolder(folder, RftFunctions.Model.ModelArchitecture.Llama, seed: 5);
+            var prefix = storage.UniqueName("m");
+            var settings = new Dictionary<string, string> { ["AzureWebJobsStorage"] = storage.ConnectionString, ["Rft__StoragePrefix"] = prefix };
+            var (code, output) = await RunCliAsync(settings, "models", "register", "--project", "lab", "--name", "tiny-llama", "--path", folder);
+            Assert.True(code == 0, output);
+            (code, output) = await RunCliAsync(settings, "models", "list", "--project", "lab");
+            Assert.True(code == 0, output);
+            Assert.Contains("tiny-llama", output, StringComparison.Ordinal);
+            (code, output) = await RunCliAsync(settings, "models", "register", "--project", "lab", "--name", "broken", "--path", Path.GetTempPath());
+            Assert.Equal(1, code);
+            Assert.Contains("missing config.json", output, StringComparison.Ordinal);
+
+            await using var server = await ApiServer.StartAsync(storage, new Dictionary<string, string?> { ["Rft:StoragePrefix"] = prefix, ["Rft:DevelopmentProject"] = "lab" });
+            using var client = server.Client();
+            var model = await ApiAssert.OkAsync(await client.Get("v1/models/tiny-llama"));
+            Assert.Equal("lab", model.GetProperty("owned_by").GetString());
+        }
+        finally
+        {
+            Directory.Delete(folder, recursive: true);
+        }
+    }
+
     [Theory]
     [InlineData("""{"answer": "BRCA1"}""", null)]
     [InlineData("""{"answer": 3}""", "$.answer: expected string")]
