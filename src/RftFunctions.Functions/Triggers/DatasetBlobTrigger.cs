@@ -66,13 +66,14 @@ public sealed class DatasetBlobTrigger(StorageAccount storage, ApiOptions option
                 }
                 await ScanAsync(datasets, receipts, poison, stoppingToken);
             }
-            catch (Exception e) when (e is RequestFailedException or IOException or HttpRequestException or AggregateException)
-            {
-                logger.LogWarning(e, "datasets blob trigger: scan failed; retrying");
-            }
             catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
             {
                 return;
+            }
+            catch (Exception e)
+            {
+                // A failed scan must not stop the host (an unhandled BackgroundService exception would); the next scan retries.
+                logger.LogWarning(e, "datasets blob trigger: scan failed; retrying");
             }
             await Task.Delay(delay, stoppingToken).ContinueWith(_ => { }, TaskScheduler.Default);
         }
