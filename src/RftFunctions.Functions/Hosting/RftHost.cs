@@ -22,6 +22,7 @@ public static class RftHost
         FunctionsConfiguration.Apply(builder.Configuration, root, args);
         // host.json's logging section configures log levels, as in the Functions host.
         builder.Logging.AddConfiguration(builder.Configuration.GetSection($"{FunctionsConfiguration.HostSection}:logging"));
+        builder.AddRftTelemetry();
         var options = builder.Configuration.GetSection(RftHostOptions.Section).Get<RftHostOptions>() ?? new RftHostOptions();
         if (string.IsNullOrEmpty(builder.Configuration["urls"]))
         {
