@@ -29,7 +29,8 @@ public sealed record DurableTaskOptions
 
     /// <summary>
     /// Ours: the worker pools this process serves and each pool's concurrency limit, e.g. <c>{"gpu": 1, "cpu": 4}</c>.
-    /// Null or empty serves every registered pool with <see cref="MaxConcurrentActivityFunctions"/>.
+    /// Null serves every registered pool with <see cref="MaxConcurrentActivityFunctions"/>; empty serves none (a
+    /// process that only runs orchestrations).
     /// </summary>
     public Dictionary<string, int>? WorkerPools { get; init; }
 

@@ -47,6 +47,19 @@ public sealed class DurableHostingTests(StorageFixture storage)
     }
 
     [Fact]
+    public async Task An_orchestrations_only_process_serves_no_activity_pool()
+    {
+        var options = DurableHosting.OptionsForRoles(HostJson(), new RftHostOptions { Roles = "api,orchestrations" });
+        var registry = new RftFunctions.Durable.DurableTaskRegistry()
+            .AddActivityFunc<int, int>("Double", (_, x) => x * 2, pool: "gpu");
+
+        await using var worker = new RftFunctions.Durable.DurableTaskWorker(storage.Account, options, registry);
+
+        Assert.True(options.ProcessOrchestrations);
+        Assert.Empty(worker.Pools);
+    }
+
+    [Fact]
     public void An_api_only_process_runs_no_durable_worker()
     {
         Assert.False(DurableHosting.RunsWorker(new RftHostOptions { Roles = "api" }));

@@ -44,7 +44,12 @@ public sealed class StorageFixture : IAsyncLifetime
         }
         else
         {
-            var toolDirectory = AzuriteEmulator.FindToolDirectory(AppContext.BaseDirectory, Directory.GetCurrentDirectory());
+            var repositoryRoot = typeof(StorageFixture).Assembly.GetCustomAttributes(typeof(System.Reflection.AssemblyMetadataAttribute), false)
+                .Cast<System.Reflection.AssemblyMetadataAttribute>().FirstOrDefault(a => a.Key == "RepositoryRoot")?.Value;
+            string[] starts = repositoryRoot is { Length: > 0 }
+                ? [AppContext.BaseDirectory, Directory.GetCurrentDirectory(), repositoryRoot]
+                : [AppContext.BaseDirectory, Directory.GetCurrentDirectory()];
+            var toolDirectory = AzuriteEmulator.FindToolDirectory(starts);
             _azurite = await AzuriteEmulator.StartAsync(new AzuriteOptions(toolDirectory));
             ConnectionString = _azurite.ConnectionString;
         }

@@ -50,7 +50,7 @@ public sealed class DurableTaskWorker : IHostedService, IAsyncDisposable
         _logger = _loggerFactory.CreateLogger("RftFunctions.Durable.Worker");
         WorkerId = workerId ?? $"{Environment.MachineName}-{Environment.ProcessId}-{Guid.NewGuid():N}"[..Math.Min(60, Environment.MachineName.Length + 30)];
         _orchestrations = new OrchestrationProcessor(_hub, registry, _services, _loggerFactory, WorkerId);
-        _pools = options.WorkerPools is { Count: > 0 } pools
+        _pools = options.WorkerPools is { } pools
             ? new Dictionary<string, int>(pools, StringComparer.Ordinal)
             : registry.Pools.ToDictionary(p => p, _ => options.MaxConcurrentActivityFunctions, StringComparer.Ordinal);
         foreach (var pool in _pools.Keys) DurableTaskRegistry.ValidatePool(pool);
