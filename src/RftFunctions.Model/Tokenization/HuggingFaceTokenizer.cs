@@ -217,6 +217,7 @@ public sealed class HuggingFaceTokenizer : ITextTokenizer
     /// <summary>
     /// Decodes ids to text: byte-level tokens are joined into UTF-8 (invalid sequences become U+FFFD, as Hugging Face
     /// does) and added tokens are written as their text, unless <paramref name="skipSpecialTokens"/> drops special ones.
+    /// Ids without a token (a model's padded vocabulary) decode to nothing, as in Hugging Face.
     /// </summary>
     public string Decode(IEnumerable<int> ids, bool skipSpecialTokens)
     {
@@ -225,9 +226,11 @@ public sealed class HuggingFaceTokenizer : ITextTokenizer
         var bytes = new List<byte>();
         foreach (var id in ids)
         {
-            var token = id >= 0 && id < _idToToken.Length ? _idToToken[id] : null;
-            if (token is null)
-                throw new ArgumentOutOfRangeException(nameof(ids), id, $"token id {id} is not in the vocabulary (size {VocabularySize})");
+            if (id < 0) throw new ArgumentOutOfRangeException(nameof(ids), id, $"token id {id} is negative");
+            var token = id < _idToToken.Length ? _idToToken[id] : null;
+            // Models pad their embedding table past the vocabulary (to a multiple of 64 or 128) and can sample those
+            // ids; Hugging Face decodes an id it has no token for to nothing, and so do we.
+            if (token is null) continue;
             if (_isAdded[id])
             {
                 if (skipSpecialTokens && _isSpecial[id]) continue;

@@ -28,8 +28,9 @@ public sealed class StreamingDecoder
     /// <summary>The text that <paramref name="id"/> completes (possibly empty).</summary>
     public string Push(int id)
     {
-        if (!_tokenizer.TryGetByteLevelBytes(id, _bytes, out int count, out var addedText))
-            throw new ArgumentOutOfRangeException(nameof(id), id, $"token id {id} is not in the vocabulary (size {_tokenizer.VocabularySize})");
+        if (id < 0) throw new ArgumentOutOfRangeException(nameof(id), id, $"token id {id} is negative");
+        // An id without a token (padded vocabulary) decodes to nothing, as in a whole-sequence decode.
+        if (!_tokenizer.TryGetByteLevelBytes(id, _bytes, out int count, out var addedText)) return "";
         if (addedText is not null)
         {
             // An added token ends any pending partial character, as in a whole-sequence decode.

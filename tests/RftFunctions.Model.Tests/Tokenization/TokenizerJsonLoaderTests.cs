@@ -153,15 +153,18 @@ public sealed class TokenizerJsonLoaderTests : IDisposable
         Assert.Equal("hello<|end|>[W] x", tokenizer.Decode(ids));
         Assert.Equal("hello[W] x", tokenizer.Decode(ids, skipSpecialTokens: true));
         Assert.Equal("\uFFFD", tokenizer.Decode([0xC3]));
-        var error = Assert.Throws<ArgumentOutOfRangeException>(() => tokenizer.Decode([999]));
-        Assert.Contains("999", error.Message, StringComparison.Ordinal);
+        // An id past the vocabulary (a model's padded embedding rows) decodes to nothing, as in Hugging Face.
+        Assert.Equal("hello", tokenizer.Decode([.. tokenizer.Encode("hel"), 999, .. tokenizer.Encode("lo")]));
+        var error = Assert.Throws<ArgumentOutOfRangeException>(() => tokenizer.Decode([-1]));
+        Assert.Contains("-1", error.Message, StringComparison.Ordinal);
 
         var stream = tokenizer.CreateStreamingDecoder();
         Assert.Equal("", stream.Push(0xC3)); // First byte of a two-byte character: held back.
         Assert.Equal("\uFFFD<|end|>", stream.Push(TinyTokenizerFiles.End)); // An added token ends it, as Decode does.
         Assert.Equal("", stream.Push(0xE2));
         Assert.Equal("\uFFFD", stream.Flush());
-        Assert.Throws<ArgumentOutOfRangeException>(() => stream.Push(999));
+        Assert.Equal("", stream.Push(999));
+        Assert.Throws<ArgumentOutOfRangeException>(() => stream.Push(-1));
     }
 
     [Fact]
