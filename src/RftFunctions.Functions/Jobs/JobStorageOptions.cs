@@ -1,0 +1,17 @@
+namespace RftFunctions.Functions.Jobs;
+
+/// <summary>Where jobs live: one blob container and three tables (names overridable so tests stay isolated).</summary>
+public sealed record JobStorageOptions
+{
+    /// <summary>Blob container for specs, steps, trainer states, checkpoints and final models.</summary>
+    public string Container { get; init; } = "jobs";
+
+    /// <summary>One row per job.</summary>
+    public string JobsTable { get; init; } = "Jobs";
+
+    /// <summary>The ordered, paginable event log (PartitionKey = job id).</summary>
+    public string EventsTable { get; init; } = "JobEvents";
+
+    /// <summary>Kept checkpoints (PartitionKey = job id).</summary>
+    public string CheckpointsTable { get; init; } = "Checkpoints";
+}

@@ -1,0 +1,138 @@
+using System.Text.Json;
+using Azure;
+using Azure.Data.Tables;
+using Azure.Storage.Blobs;
+using RftFunctions.Storage;
+
+namespace RftFunctions.Functions.Jobs;
+
+/// <summary>
+/// The job records: the Jobs table (one row per job, the read model of <see cref="FineTuningJobObject"/>), the
+/// JobEvents table (ordered newest first by RowKey, so <c>after</c> pagination is a range query) and the Checkpoints
+/// table. Every write is idempotent (keys derive from job and step), because the activities that call it are
+/// at-least-once.
+/// </summary>
+public sealed class JobStore
+{
+    private const long EventKeySpace = 9_999_999_999;
+    private readonly TableClient _jobs;
+    private readonly TableClient _events;
+    private readonly TableClient _checkpoints;
+    private readonly Lazy<Task> _created;
+
+    /// <summary>Creates the store over <paramref name="account"/>.</summary>
+    public JobStore(StorageAccount account, JobStorageOptions options)
+    {
+        var tables = account.CreateTableServiceClient();
+        _jobs = tables.GetTableClient(options.JobsTable);
+        _events = tables.GetTableClient(options.EventsTable);
+        _checkpoints = tables.GetTableClient(options.CheckpointsTable);
+        Container = account.CreateBlobServiceClient().GetBlobContainerClient(options.Container);
+        _created = new Lazy<Task>(() => Task.WhenAll(_jobs.CreateIfNotExistsAsync(), _events.CreateIfNotExistsAsync(),
+            _checkpoints.CreateIfNotExistsAsync(), Container.CreateIfNotExistsAsync()));
+    }
+
+    /// <summary>The <c>jobs</c> blob container.</summary>
+    public BlobContainerClient Container { get; }
+
+    private Task EnsureAsync() => _created.Value;
+
+    /// <summary>Inserts the job row (status validating_files).</summary>
+    public async Task CreateAsync(FineTuningJobObject job, CancellationToken cancellationToken = default)
+    {
+        await EnsureAsync();
+        await _jobs.AddEntityAsync(ToEntity(job), cancellationToken);
+    }
+
+    /// <summary>The job, or null.</summary>
+    public async Task<FineTuningJobObject?> GetAsync(string jobId, CancellationToken cancellationToken = default)
+    {
+        await EnsureAsync();
+        var row = await _jobs.GetEntityIfExistsAsync<TableEntity>("job", jobId, cancellationToken: cancellationToken);
+        return row.HasValue ? JsonSerializer.Deserialize<FineTuningJobObject>(row.Value!.GetString("Json")!) : null;
+    }
+
+    /// <summary>Applies <paramref name="change"/> to the job row with optimistic concurrency (retried on conflicts).</summary>
+    public async Task<FineTuningJobObject> UpdateAsync(string jobId, Func<FineTuningJobObject, FineTuningJobObject> change, CancellationToken cancellationToken = default)
+    {
+        await EnsureAsync();
+        for (var attempt = 0; ; attempt++)
+        {
+            var row = await _jobs.GetEntityAsync<TableEntity>("job", jobId, cancellationToken: cancellationToken);
+            var job = change(JsonSerializer.Deserialize<FineTuningJobObject>(row.Value.GetString("Json")!)!);
+            try
+            {
+                await _jobs.UpdateEntityAsync(ToEntity(job), row.Value.ETag, TableUpdateMode.Replace, cancellationToken);
+                return job;
+            }
+            catch (RequestFailedException ex) when (ex.Status == 412 && attempt < 10)
+            {
+            }
+        }
+    }
+
+    /// <summary>
+    /// Appends (or re-writes, when replayed) the event with sequence number <paramref name="sequence"/>; larger
+    /// sequences are newer. The orchestration derives sequences from step numbers, so replays land on the same row.
+    /// </summary>
+    public async Task AppendEventAsync(string jobId, long sequence, JobEventObject @event, CancellationToken cancellationToken = default)
+    {
+        await EnsureAsync();
+        var id = EventId(sequence);
+        var entity = new TableEntity(jobId, id) { ["Json"] = JsonSerializer.Serialize(@event with { Id = id }) };
+        await _events.UpsertEntityAsync(entity, TableUpdateMode.Replace, cancellationToken);
+    }
+
+    /// <summary>The event id of a sequence number: newest first in RowKey order.</summary>
+    public static string EventId(long sequence) => "ftevent-" + (EventKeySpace - sequence).ToString("D10", System.Globalization.CultureInfo.InvariantCulture);
+
+    /// <summary>Events newest first, after the event id <paramref name="after"/> (exclusive), at most <paramref name="limit"/>.</summary>
+    public async Task<(IReadOnlyList<JobEventObject> Data, bool HasMore)> ListEventsAsync(string jobId, string? after, int limit, CancellationToken cancellationToken = default)
+    {
+        await EnsureAsync();
+        var filter = after is null
+            ? TableClient.CreateQueryFilter($"PartitionKey eq {jobId}")
+            : TableClient.CreateQueryFilter($"PartitionKey eq {jobId} and RowKey gt {after}");
+        var list = new List<JobEventObject>();
+        await foreach (var row in _events.QueryAsync<TableEntity>(filter, maxPerPage: limit + 1, cancellationToken: cancellationToken))
+        {
+            list.Add(JsonSerializer.Deserialize<JobEventObject>(row.GetString("Json")!)!);
+            if (list.Count > limit) break;
+        }
+        return (list.Take(limit).ToList(), list.Count > limit);
+    }
+
+    /// <summary>Records a checkpoint row (idempotent by step).</summary>
+    public async Task UpsertCheckpointAsync(CheckpointObject checkpoint, CancellationToken cancellationToken = default)
+    {
+        await EnsureAsync();
+        var entity = new TableEntity(checkpoint.FineTuningJobId, StepKey(checkpoint.StepNumber)) { ["Json"] = JsonSerializer.Serialize(checkpoint) };
+        await _checkpoints.UpsertEntityAsync(entity, TableUpdateMode.Replace, cancellationToken);
+    }
+
+    /// <summary>Deletes a checkpoint row (missing is fine).</summary>
+    public async Task DeleteCheckpointAsync(string jobId, int stepNumber, CancellationToken cancellationToken = default)
+    {
+        await EnsureAsync();
+        await _checkpoints.DeleteEntityAsync(jobId, StepKey(stepNumber), ETag.All, cancellationToken);
+    }
+
+    /// <summary>The job's kept checkpoints, newest step first.</summary>
+    public async Task<IReadOnlyList<CheckpointObject>> ListCheckpointsAsync(string jobId, CancellationToken cancellationToken = default)
+    {
+        await EnsureAsync();
+        var list = new List<CheckpointObject>();
+        await foreach (var row in _checkpoints.QueryAsync<TableEntity>(TableClient.CreateQueryFilter($"PartitionKey eq {jobId}"), cancellationToken: cancellationToken))
+            list.Add(JsonSerializer.Deserialize<CheckpointObject>(row.GetString("Json")!)!);
+        return [.. list.OrderByDescending(c => c.StepNumber)];
+    }
+
+    private static string StepKey(int step) => step.ToString("D8", System.Globalization.CultureInfo.InvariantCulture);
+
+    private static TableEntity ToEntity(FineTuningJobObject job) => new("job", job.Id)
+    {
+        ["Json"] = JsonSerializer.Serialize(job),
+        ["Status"] = job.Status,
+        ["CreatedAt"] = job.CreatedAt,
+    };
+}

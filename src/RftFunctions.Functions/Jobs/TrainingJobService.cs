@@ -1,0 +1,70 @@
+using RftFunctions.Durable;
+using RftFunctions.Functions.Orchestrations;
+
+namespace RftFunctions.Functions.Jobs;
+
+/// <summary>
+/// What the API does with jobs: create (spec blob, job row, orchestration start), pause (only after the first step),
+/// resume, cancel, and reads. Control requests travel as the orchestration's control event and take effect between
+/// steps.
+/// </summary>
+public sealed class TrainingJobService(JobStore store, DurableTaskClient client)
+{
+    /// <summary>The store behind the reads.</summary>
+    public JobStore Store => store;
+
+    /// <summary>Writes the spec, records the job (validating_files) and starts its orchestration (instance id = job id).</summary>
+    public async Task<FineTuningJobObject> CreateAsync(TrainingJobSpec spec, string? trainingFileId = null, string? validationFileId = null,
+        IReadOnlyDictionary<string, string>? metadata = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(spec);
+        var job = new FineTuningJobObject
+        {
+            Id = spec.JobId,
+            CreatedAt = DateTimeOffset.UtcNow.ToUnixTimeSeconds(),
+            Model = spec.BaseModel,
+            Status = JobStatus.ValidatingFiles,
+            TrainingFile = trainingFileId ?? spec.TrainingBlob,
+            ValidationFile = validationFileId ?? spec.ValidationBlob,
+            Seed = spec.Config.Seed,
+            Suffix = spec.Suffix,
+            Metadata = metadata,
+        };
+        await store.CreateAsync(job, cancellationToken);
+        await store.Container.GetBlobClient(TrainingJobSpec.BlobName(spec.JobId)).UploadAsync(BinaryData.FromObjectAsJson(spec), overwrite: true, cancellationToken);
+        await client.ScheduleNewOrchestrationInstanceAsync(RftOrchestrations.TrainingJob, new TrainingJobState(spec.JobId),
+            new StartOrchestrationOptions(spec.JobId), cancellationToken);
+        return job;
+    }
+
+    /// <summary>Asks a running job to pause after its current step; fails before the first step has run.</summary>
+    public async Task<FineTuningJobObject> PauseAsync(string jobId, CancellationToken cancellationToken = default)
+    {
+        var job = await RequireAsync(jobId, cancellationToken);
+        if (job.Status != JobStatus.Running) throw new InvalidOperationException($"job {jobId} is {job.Status}; only a running job can be paused");
+        if (job.TrainedSteps < 1) throw new InvalidOperationException($"job {jobId} has not completed a step yet; pause is allowed after the first step");
+        await client.RaiseEventAsync(jobId, TrainingJobOrchestrator.ControlEvent, "pause", cancellationToken);
+        return job;
+    }
+
+    /// <summary>Resumes a paused job (returned as queued, as OpenAI does).</summary>
+    public async Task<FineTuningJobObject> ResumeAsync(string jobId, CancellationToken cancellationToken = default)
+    {
+        var job = await RequireAsync(jobId, cancellationToken);
+        if (job.Status != JobStatus.Paused) throw new InvalidOperationException($"job {jobId} is {job.Status}; only a paused job can be resumed");
+        await client.RaiseEventAsync(jobId, TrainingJobOrchestrator.ControlEvent, "resume", cancellationToken);
+        return job with { Status = JobStatus.Queued };
+    }
+
+    /// <summary>Cancels a job gracefully (between steps); a job still validating is terminated at once.</summary>
+    public async Task<FineTuningJobObject> CancelAsync(string jobId, CancellationToken cancellationToken = default)
+    {
+        var job = await RequireAsync(jobId, cancellationToken);
+        if (JobStatus.IsTerminal(job.Status)) throw new InvalidOperationException($"job {jobId} is already {job.Status}");
+        await client.RaiseEventAsync(jobId, TrainingJobOrchestrator.ControlEvent, "cancel", cancellationToken);
+        return job;
+    }
+
+    private async Task<FineTuningJobObject> RequireAsync(string jobId, CancellationToken cancellationToken) =>
+        await store.GetAsync(jobId, cancellationToken) ?? throw new KeyNotFoundException($"no fine-tuning job '{jobId}'");
+}

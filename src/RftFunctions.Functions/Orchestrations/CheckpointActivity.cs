@@ -1,0 +1,64 @@
+using System.Globalization;
+using RftFunctions.Durable;
+using RftFunctions.Functions.Jobs;
+using RftFunctions.Training.Checkpoints;
+
+namespace RftFunctions.Functions.Orchestrations;
+
+/// <summary>
+/// Turns the trainer state after a validated step into a checkpoint (<c>checkpoints/{step}/</c>, manifest.json
+/// last), records it with its metrics, and keeps only the best <c>CheckpointsKept</c> by valid_reward_mean (later step
+/// wins ties), deleting the others' rows and blobs.
+/// </summary>
+public sealed class CheckpointActivity(JobWorkspace workspace) : TaskActivity<CheckpointInput, string>
+{
+    /// <inheritdoc />
+    public override async Task<string> RunAsync(TaskActivityContext context, CheckpointInput input)
+    {
+        var ct = context.CancellationToken;
+        var store = workspace.Store;
+        var job = await workspace.GetJobAsync(input.JobId, ct);
+        int stepNumber = input.Step + 1;
+        var prefix = JobBlobs.Checkpoint(input.JobId, stepNumber);
+        await TrainerStateStore.CopyAsync(store.Container, input.StatePrefix, prefix, ct);
+        var model = $"{FineTunedName(job.Spec, input.JobId)}:ckpt-step-{stepNumber}";
+        var metrics = new Dictionary<string, double>(StringComparer.Ordinal)
+        {
+            ["step"] = stepNumber,
+            ["train_reward_mean"] = input.TrainRewardMean,
+            ["valid_reward_mean"] = input.Validation.RewardMean,
+        };
+        foreach (var (name, mean) in input.Validation.SubRewardMeans) metrics[$"valid_{name}_mean"] = mean;
+        await store.UpsertCheckpointAsync(new CheckpointObject
+        {
+            Id = $"ftckpt-{input.JobId}-{stepNumber}",
+            CreatedAt = DateTimeOffset.UtcNow.ToUnixTimeSeconds(),
+            FineTunedModelCheckpoint = model,
+            StepNumber = stepNumber,
+            Metrics = metrics,
+            FineTuningJobId = input.JobId,
+            BlobPrefix = prefix,
+        }, ct);
+
+        var all = await store.ListCheckpointsAsync(input.JobId, ct);
+        var keep = all.OrderByDescending(c => c.Metrics.GetValueOrDefault("valid_reward_mean")).ThenByDescending(c => c.StepNumber)
+            .Take(job.Spec.Config.CheckpointsKept).Select(c => c.StepNumber).ToHashSet();
+        foreach (var dropped in all.Where(c => !keep.Contains(c.StepNumber)))
+        {
+            await store.DeleteCheckpointAsync(input.JobId, dropped.StepNumber, ct);
+            await JobBlobs.DeletePrefixAsync(store.Container, JobBlobs.Checkpoint(input.JobId, dropped.StepNumber), ct);
+        }
+        await store.AppendEventAsync(input.JobId, input.Sequence, new JobEventObject
+        {
+            Id = "",
+            CreatedAt = DateTimeOffset.UtcNow.ToUnixTimeSeconds(),
+            Level = "info",
+            Message = string.Create(CultureInfo.InvariantCulture, $"Checkpoint created at step {stepNumber} (valid mean reward={input.Validation.RewardMean:0.00})"),
+            Type = "message",
+        }, ct);
+        return model;
+    }
+
+    /// <summary><c>ft:&lt;base&gt;:&lt;suffix&gt;:&lt;job-id&gt;</c>.</summary>
+    public static string FineTunedName(TrainingJobSpec spec, string jobId) => $"ft:{spec.BaseModel}:{spec.Suffix ?? ""}:{jobId}";
+}

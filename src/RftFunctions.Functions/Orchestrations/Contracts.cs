@@ -1,0 +1,87 @@
+using RftFunctions.Training.Trainer;
+
+namespace RftFunctions.Functions.Orchestrations;
+
+/// <summary>What ValidateJob found: the numbers the orchestrator needs to compute prompts deterministically.</summary>
+public sealed record JobPlan(
+    int TotalSteps, int TrainExamples, int ValidExamples, long Seed, int PromptsPerStep, int SamplesPerPrompt, int Epochs,
+    int EvalInterval, int EvalSamples, int StepsPerGeneration, int RolloutShardPrompts);
+
+/// <summary>The TrainingJob orchestration's input, carried across ContinueAsNew.</summary>
+/// <param name="JobId">The job.</param>
+/// <param name="Plan">Null in the first generation (ValidateJob fills it).</param>
+/// <param name="NextStep">0-based step to run next.</param>
+/// <param name="EventSequence">The next job-event sequence number (deterministic event ids).</param>
+public sealed record TrainingJobState(string JobId, JobPlan? Plan = null, int NextStep = 0, long EventSequence = 1);
+
+/// <summary>Which data a rollout samples from.</summary>
+public static class Split
+{
+    /// <summary>Training prompts.</summary>
+    public const string Train = "train";
+
+    /// <summary>Validation items.</summary>
+    public const string Valid = "valid";
+}
+
+/// <summary>Rollout input: a shard of examples × G samples under the policy stored at <paramref name="PolicyPrefix"/>.</summary>
+public sealed record RolloutInput(string JobId, int Step, int Shard, string Split, IReadOnlyList<int> ExampleIndices, int SamplesPerPrompt, string? PolicyPrefix);
+
+/// <summary>A blob written by an activity, with its sizes.</summary>
+public sealed record RolloutResult(string Blob, int Samples, long CompletionTokens, double Seconds);
+
+/// <summary>Grade input: the rollout blob to grade.</summary>
+public sealed record GradeInput(string JobId, int Step, int Shard, string Split, string RolloutBlob);
+
+/// <summary>Reward totals of one graded shard (sums, so shards add up).</summary>
+public sealed record GradeResult(
+    string Blob, int Count, double RewardSum, IReadOnlyDictionary<string, double> SubRewardSums,
+    IReadOnlyDictionary<string, string> SubTypes, IReadOnlyDictionary<string, int> ErrorCounts, double Seconds);
+
+/// <summary>PolicyUpdate input: the step's graded shards, in order.</summary>
+public sealed record PolicyUpdateInput(string JobId, int Step, int TotalSteps, IReadOnlyList<string> RolloutBlobs, IReadOnlyList<string> GradeBlobs);
+
+/// <summary>PolicyUpdate output: where the new trainer state lies and the update's metrics.</summary>
+public sealed record PolicyUpdateResult(string StatePrefix, PolicyUpdateMetrics Metrics, double Seconds);
+
+/// <summary>Validation sub-orchestration input.</summary>
+public sealed record ValidationInput(string JobId, int Step, string PolicyPrefix, JobPlan Plan);
+
+/// <summary>Validation output: valid_reward_mean overall and per sub-grader, error means.</summary>
+public sealed record ValidationResult(double RewardMean, int Count, IReadOnlyDictionary<string, double> SubRewardMeans,
+    IReadOnlyDictionary<string, string> SubTypes, IReadOnlyDictionary<string, int> ErrorCounts, double SamplingSeconds, double GradingSeconds);
+
+/// <summary>Wall-clock split of one step, seconds.</summary>
+public sealed record StepTiming(double Sampling, double Grading, double Training, double Eval, double FullIteration, double InsideActivities);
+
+/// <summary>RecordMetrics input: everything the step's metrics event says.</summary>
+public sealed record StepReport(string JobId, long Sequence, int Step, int TotalSteps, GradeTotals Train,
+    PolicyUpdateMetrics Update, ValidationResult? Validation, StepTiming Timing);
+
+/// <summary>Sums of a step's training grades.</summary>
+public sealed record GradeTotals(double RewardMean, int Count, IReadOnlyDictionary<string, double> SubRewardMeans,
+    IReadOnlyDictionary<string, string> SubTypes, IReadOnlyDictionary<string, int> ErrorCounts)
+{
+    /// <summary>Adds shard results up.</summary>
+    public static GradeTotals Of(IReadOnlyList<GradeResult> shards)
+    {
+        int count = shards.Sum(s => s.Count);
+        var subs = shards.SelectMany(s => s.SubRewardSums).GroupBy(p => p.Key, StringComparer.Ordinal)
+            .ToDictionary(g => g.Key, g => g.Sum(p => p.Value) / Math.Max(count, 1), StringComparer.Ordinal);
+        var types = shards.SelectMany(s => s.SubTypes).GroupBy(p => p.Key, StringComparer.Ordinal).ToDictionary(g => g.Key, g => g.First().Value, StringComparer.Ordinal);
+        var errors = shards.SelectMany(s => s.ErrorCounts).GroupBy(p => p.Key, StringComparer.Ordinal).ToDictionary(g => g.Key, g => g.Sum(p => p.Value), StringComparer.Ordinal);
+        return new GradeTotals(shards.Sum(s => s.RewardSum) / Math.Max(count, 1), count, subs, types, errors);
+    }
+}
+
+/// <summary>A status change (and the message event that goes with it).</summary>
+public sealed record JobStatusChange(string JobId, long Sequence, string Status, string Message, string? ErrorCode = null, string? ErrorMessage = null, int? TotalSteps = null);
+
+/// <summary>Checkpoint input: copy the state after <paramref name="Step"/> (0-based) into a checkpoint.</summary>
+public sealed record CheckpointInput(string JobId, long Sequence, int Step, string StatePrefix, ValidationResult Validation, double TrainRewardMean);
+
+/// <summary>Finalize input.</summary>
+public sealed record FinalizeInput(string JobId, long Sequence, string StatePrefix, int TotalSteps);
+
+/// <summary>The orchestration's result.</summary>
+public sealed record TrainingJobOutcome(string Status, string? FineTunedModel, int TrainedSteps);

@@ -1,0 +1,73 @@
+using System.Text.Json;
+using RftFunctions.Durable;
+using RftFunctions.Graders.Batch;
+using RftFunctions.Graders.Evaluation;
+using RftFunctions.Graders.Templates;
+
+namespace RftFunctions.Functions.Orchestrations;
+
+/// <summary>
+/// Grades a rollout shard with the job's grader and writes per-sample rewards, sub-grader rewards and error flags to
+/// <c>steps/{step}/{split}/grade-{shard}.json</c>; returns the shard's sums (small) for the orchestrator.
+/// </summary>
+[ActivityPool("cpu")]
+public sealed class GradeActivity(JobWorkspace workspace) : TaskActivity<GradeInput, GradeResult>
+{
+    /// <summary>OpenAI's metrics-event error categories.</summary>
+    public static readonly IReadOnlyList<string> ErrorCategories = ["sample_parse_error", "invalid_variable_error", "other_error"];
+
+    /// <inheritdoc />
+    public override async Task<GradeResult> RunAsync(TaskActivityContext context, GradeInput input)
+    {
+        var ct = context.CancellationToken;
+        var container = workspace.Store.Container;
+        var name = JobBlobs.Grade(input.JobId, input.Step, input.Split, input.Shard);
+        var hash = JobBlobs.HashOf(input);
+        var existing = await JobBlobs.TryReadAsync<StoredGrades>(container, name, hash, ct);
+        if (existing is not null) return existing.Result;
+
+        var started = DateTime.UtcNow;
+        var job = await workspace.GetJobAsync(input.JobId, ct);
+        var rollout = await JobBlobs.ReadAsync<StoredRollout>(container, input.RolloutBlob, ct);
+        var examples = input.Split == Split.Train ? job.Train : job.Valid;
+        var contexts = rollout.Samples.Select(s => GradingContext.Create(
+            GradingSample.Create(s.Text, job.Spec.OutputJsonRequired, truncated: s.Truncated),
+            JsonSerializer.SerializeToElement(examples[s.Example].Item),
+            $"{input.JobId}-{input.Step}-{input.Split}-{s.Example}-{s.Sample}")).ToList();
+        var results = await new BatchGrader(job.Grader, workspace.GraderServices).GradeAsync(contexts, ct);
+
+        var grades = results.Select(r => new StoredGrade(r.Reward, r.SubRewards, Categories(r))).ToList();
+        var subSums = new Dictionary<string, double>(StringComparer.Ordinal);
+        var subTypes = new Dictionary<string, string>(StringComparer.Ordinal);
+        // A failed sample carries no sub-rewards; the config names every sub-grader so each is reported (0 when failed).
+        if (job.Spec.Grader.TryGetProperty("graders", out var subGraders) && subGraders.ValueKind == JsonValueKind.Object)
+        {
+            foreach (var sub in subGraders.EnumerateObject())
+            {
+                subSums[sub.Name] = 0;
+                if (sub.Value.TryGetProperty("type", out var type) && type.ValueKind == JsonValueKind.String) subTypes[sub.Name] = type.GetString()!;
+            }
+        }
+        foreach (var r in results)
+        {
+            foreach (var (key, value) in r.SubRewards) subSums[key] = subSums.GetValueOrDefault(key) + value;
+            foreach (var (key, sub) in r.SubResults) subTypes[key] = sub.Metadata.Type;
+        }
+        var errors = ErrorCategories.ToDictionary(c => c, c => grades.Count(g => g.Errors.Contains(c)), StringComparer.Ordinal);
+        var result = new GradeResult(name, grades.Count, grades.Sum(g => g.Reward), subSums, subTypes, errors, (DateTime.UtcNow - started).TotalSeconds);
+        await JobBlobs.WriteAsync(container, name, new StoredGrades(grades, result), hash, ct);
+        return result;
+    }
+
+    private static List<string> Categories(GraderResult result)
+    {
+        var json = JsonSerializer.SerializeToElement(result.Errors);
+        var flagged = json.EnumerateObject().Where(p => p.Value.ValueKind == JsonValueKind.True).Select(p => p.Name).ToList();
+        if (flagged.Count == 0) return [];
+        var categories = new List<string>();
+        if (flagged.Contains("sample_parse_error")) categories.Add("sample_parse_error");
+        if (flagged.Contains("invalid_variable_error")) categories.Add("invalid_variable_error");
+        if (flagged.Any(f => f is not ("sample_parse_error" or "invalid_variable_error"))) categories.Add("other_error");
+        return categories;
+    }
+}

@@ -1,0 +1,30 @@
+using RftFunctions.Durable;
+using RftFunctions.Functions.Jobs;
+
+namespace RftFunctions.Functions.Orchestrations;
+
+/// <summary>Moves the job record to a new status and appends the matching message event (idempotent by sequence).</summary>
+public sealed class RecordJobStatusActivity(JobStore store) : TaskActivity<JobStatusChange, string>
+{
+    /// <inheritdoc />
+    public override async Task<string> RunAsync(TaskActivityContext context, JobStatusChange input)
+    {
+        var now = DateTimeOffset.UtcNow.ToUnixTimeSeconds();
+        await store.UpdateAsync(input.JobId, job => job with
+        {
+            Status = input.Status,
+            Error = input.ErrorCode is null ? job.Error : new JobError(input.ErrorCode, input.ErrorMessage ?? input.Message, null),
+            FinishedAt = JobStatus.IsTerminal(input.Status) ? job.FinishedAt ?? now : null,
+            TotalSteps = input.TotalSteps ?? job.TotalSteps,
+        }, context.CancellationToken);
+        await store.AppendEventAsync(input.JobId, input.Sequence, new JobEventObject
+        {
+            Id = "",
+            CreatedAt = now,
+            Level = input.Status == JobStatus.Failed ? "error" : "info",
+            Message = input.Message,
+            Type = "message",
+        }, context.CancellationToken);
+        return input.Status;
+    }
+}

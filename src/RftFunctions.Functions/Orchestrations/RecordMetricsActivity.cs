@@ -1,0 +1,104 @@
+using System.Globalization;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using RftFunctions.Durable;
+using RftFunctions.Functions.Jobs;
+
+namespace RftFunctions.Functions.Orchestrations;
+
+/// <summary>
+/// Appends the step's metrics event in OpenAI's shape (step, total_steps, scores, usage, errors, timing) plus our
+/// diagnostics, and advances the job record's trained steps and tokens. Idempotent: the event row is keyed by its
+/// sequence number and the counters are set, not incremented.
+/// </summary>
+public sealed class RecordMetricsActivity(JobStore store) : TaskActivity<StepReport, string>
+{
+    /// <inheritdoc />
+    public override async Task<string> RunAsync(TaskActivityContext context, StepReport report)
+    {
+        var data = BuildData(report);
+        var valid = report.Validation is null ? "" : string.Create(CultureInfo.InvariantCulture,
+            $", full validation mean reward={report.Validation.RewardMean:0.00}, full validation mean parse error={ErrorMean(report.Validation.ErrorCounts, "sample_parse_error", report.Validation.Count):0.00}");
+        var message = string.Create(CultureInfo.InvariantCulture, $"Step {report.Step}/{report.TotalSteps} , train mean reward={report.Train.RewardMean:0.00}{valid}");
+        if (report.Update.Skipped) message += $" (update skipped: {report.Update.SkipReason})";
+        await store.AppendEventAsync(report.JobId, report.Sequence, new JobEventObject
+        {
+            Id = "",
+            CreatedAt = DateTimeOffset.UtcNow.ToUnixTimeSeconds(),
+            Level = report.Update.Skipped ? "warn" : "info",
+            Message = message,
+            Type = "metrics",
+            Data = JsonSerializer.SerializeToElement(data),
+        }, context.CancellationToken);
+        await store.UpdateAsync(report.JobId, job => job with
+        {
+            TrainedSteps = Math.Max(job.TrainedSteps, report.Step),
+            TotalSteps = report.TotalSteps,
+        }, context.CancellationToken);
+        return message;
+    }
+
+    private static double ErrorMean(IReadOnlyDictionary<string, int> counts, string category, int total) =>
+        total == 0 ? 0 : counts.GetValueOrDefault(category) / (double)total;
+
+    /// <summary>The event's <c>data</c> object.</summary>
+    public static JsonObject BuildData(StepReport r)
+    {
+        var graders = new JsonArray();
+        foreach (var (name, mean) in r.Train.SubRewardMeans.OrderBy(p => p.Key, StringComparer.Ordinal))
+        {
+            var g = new JsonObject { ["name"] = name, ["type"] = r.Train.SubTypes.GetValueOrDefault(name), ["train_reward_mean"] = mean };
+            if (r.Validation is not null) g["valid_reward_mean"] = r.Validation.SubRewardMeans.GetValueOrDefault(name);
+            graders.Add(g);
+        }
+        var scores = new JsonObject { ["train_reward_mean"] = r.Train.RewardMean, ["graders"] = graders };
+        if (r.Validation is not null) scores["valid_reward_mean"] = r.Validation.RewardMean;
+        var errors = new JsonObject();
+        foreach (var category in GradeActivity.ErrorCategories)
+        {
+            errors[$"train_{category}_count"] = r.Train.ErrorCounts.GetValueOrDefault(category);
+            errors[$"train_{category}_mean"] = ErrorMean(r.Train.ErrorCounts, category, r.Train.Count);
+            if (r.Validation is null) continue;
+            errors[$"valid_{category}_count"] = r.Validation.ErrorCounts.GetValueOrDefault(category);
+            errors[$"valid_{category}_mean"] = ErrorMean(r.Validation.ErrorCounts, category, r.Validation.Count);
+        }
+        var u = r.Update;
+        return new JsonObject
+        {
+            ["step"] = r.Step,
+            ["total_steps"] = r.TotalSteps,
+            ["scores"] = scores,
+            ["usage"] = new JsonObject { ["completion_tokens"] = u.Tokens, ["samples"] = r.Train.Count },
+            ["errors"] = new JsonObject { ["graders"] = new JsonArray(errors) },
+            ["timing"] = new JsonObject
+            {
+                ["step"] = new JsonObject
+                {
+                    ["sampling"] = r.Timing.Sampling,
+                    ["grading"] = r.Timing.Grading,
+                    ["training"] = r.Timing.Training,
+                    ["eval"] = r.Timing.Eval,
+                    ["full_iteration"] = r.Timing.FullIteration,
+                    ["orchestration"] = Math.Max(0, r.Timing.FullIteration - r.Timing.InsideActivities),
+                },
+            },
+            ["diagnostics"] = new JsonObject
+            {
+                ["loss"] = u.Loss,
+                ["kl"] = u.Kl,
+                ["entropy"] = u.Entropy,
+                ["clip_ratio_low"] = u.ClipRatioLow,
+                ["clip_ratio_high"] = u.ClipRatioHigh,
+                ["completion_length_mean"] = u.CompletionLengthMean,
+                ["completion_length_max"] = u.CompletionLengthMax,
+                ["clipped_fraction"] = u.TruncatedFraction,
+                ["frac_reward_zero_std"] = u.FractionZeroStdGroups,
+                ["reward_std"] = u.RewardStd,
+                ["grad_norm"] = u.GradNorm,
+                ["lr"] = u.LearningRate,
+                ["tokens"] = u.Tokens,
+                ["update_skipped"] = u.Skipped,
+            },
+        };
+    }
+}

@@ -1,0 +1,71 @@
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using RftFunctions.Durable;
+using RftFunctions.Functions.Jobs;
+using RftFunctions.Graders.Evaluation;
+
+namespace RftFunctions.Functions.Orchestrations;
+
+/// <summary>The training orchestrations and activities, and the services they need.</summary>
+public static class RftOrchestrations
+{
+    /// <summary>The job orchestration (instance id = job id).</summary>
+    public const string TrainingJob = "TrainingJob";
+
+    /// <summary>The validation sub-orchestration.</summary>
+    public const string Validation = "Validation";
+
+    /// <summary>Files, grader and model checks.</summary>
+    public const string ValidateJob = "ValidateJob";
+
+    /// <summary>Sampling (gpu pool).</summary>
+    public const string Rollout = "Rollout";
+
+    /// <summary>Grading (cpu pool).</summary>
+    public const string Grade = "Grade";
+
+    /// <summary>The policy update (gpu pool; one trainer per job).</summary>
+    public const string PolicyUpdate = "PolicyUpdate";
+
+    /// <summary>Metrics event.</summary>
+    public const string RecordMetrics = "RecordMetrics";
+
+    /// <summary>Status change + message event.</summary>
+    public const string RecordJobStatus = "RecordJobStatus";
+
+    /// <summary>Checkpoint + best-k pruning.</summary>
+    public const string Checkpoint = "Checkpoint";
+
+    /// <summary>Final model + succeeded.</summary>
+    public const string Finalize = "Finalize";
+
+    /// <summary>Registers every orchestrator and activity of RFT training (activities in their pools).</summary>
+    public static DurableTaskRegistry Register(DurableTaskRegistry registry)
+    {
+        ArgumentNullException.ThrowIfNull(registry);
+        return registry
+            .AddOrchestrator(TrainingJob, _ => new TrainingJobOrchestrator())
+            .AddOrchestrator(Validation, _ => new ValidationOrchestrator())
+            .AddActivity(ValidateJob, sp => ActivatorUtilities.CreateInstance<ValidateJobActivity>(sp), "cpu")
+            .AddActivity(Rollout, sp => ActivatorUtilities.CreateInstance<RolloutActivity>(sp), "gpu")
+            .AddActivity(Grade, sp => ActivatorUtilities.CreateInstance<GradeActivity>(sp), "cpu")
+            .AddActivity(PolicyUpdate, sp => ActivatorUtilities.CreateInstance<PolicyUpdateActivity>(sp), "gpu")
+            .AddActivity(RecordMetrics, sp => ActivatorUtilities.CreateInstance<RecordMetricsActivity>(sp))
+            .AddActivity(RecordJobStatus, sp => ActivatorUtilities.CreateInstance<RecordJobStatusActivity>(sp))
+            .AddActivity(Checkpoint, sp => ActivatorUtilities.CreateInstance<CheckpointActivity>(sp))
+            .AddActivity(Finalize, sp => ActivatorUtilities.CreateInstance<FinalizeActivity>(sp));
+    }
+
+    /// <summary>
+    /// Adds the job store, the per-process job workspace (caches of models and trainers) and the job service. Needs a
+    /// <see cref="Storage.StorageAccount"/> singleton (and a <see cref="DurableTaskClient"/> for <see cref="TrainingJobService"/>).
+    /// </summary>
+    public static IServiceCollection AddRftTraining(this IServiceCollection services, JobStorageOptions? options = null, GraderServices? graderServices = null)
+    {
+        services.TryAddSingleton(options ?? new JobStorageOptions());
+        services.TryAddSingleton(graderServices ?? GraderServices.None);
+        services.TryAddSingleton<JobStore>();
+        services.TryAddSingleton<JobWorkspace>();
+        services.TryAddSingleton<TrainingJobService>();
+        return services;
+    }
+}
