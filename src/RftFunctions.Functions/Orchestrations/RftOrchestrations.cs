@@ -38,6 +38,13 @@ public static class RftOrchestrations
     /// <summary>Final model + succeeded.</summary>
     public const string Finalize = "Finalize";
 
+    /// <summary>
+    /// Retries for the step's activities: they are idempotent (outputs keyed by their inputs), so a transient storage
+    /// error or a worker that stopped mid-activity costs a retry, not the job. Deterministic failures (a bad dataset)
+    /// still fail the job after the last attempt.
+    /// </summary>
+    public static TaskOptions Retry { get; } = TaskOptions.FromRetryPolicy(new RetryPolicy(3, TimeSpan.FromSeconds(1), 2.0));
+
     /// <summary>Registers every orchestrator and activity of RFT training (activities in their pools).</summary>
     public static DurableTaskRegistry Register(DurableTaskRegistry registry)
     {

@@ -23,7 +23,7 @@ public sealed class TrainingJobOrchestrator : TaskOrchestrator<TrainingJobState,
         var sequence = state.EventSequence;
         long NextSequence() => sequence++;
         Task SetStatus(string status, string message, string? code = null, int? total = null) =>
-            context.CallActivityAsync(RftOrchestrations.RecordJobStatus, new JobStatusChange(state.JobId, NextSequence(), status, message, code, code is null ? null : message, total));
+            context.CallActivityAsync(RftOrchestrations.RecordJobStatus, new JobStatusChange(state.JobId, NextSequence(), status, message, code, code is null ? null : message, total), RftOrchestrations.Retry);
 
         var plan = state.Plan;
         if (plan is null)
@@ -79,7 +79,7 @@ public sealed class TrainingJobOrchestrator : TaskOrchestrator<TrainingJobState,
             return new TrainingJobOutcome(JobStatus.Running, null, step);
         }
         var model = await context.CallActivityAsync<string>(RftOrchestrations.Finalize,
-            new FinalizeInput(state.JobId, NextSequence(), JobBlobs.State(state.JobId, plan.TotalSteps - 1), plan.TotalSteps));
+            new FinalizeInput(state.JobId, NextSequence(), JobBlobs.State(state.JobId, plan.TotalSteps - 1), plan.TotalSteps), RftOrchestrations.Retry);
         return new TrainingJobOutcome(JobStatus.Succeeded, model, plan.TotalSteps);
     }
 
@@ -114,13 +114,13 @@ public sealed class TrainingJobOrchestrator : TaskOrchestrator<TrainingJobState,
         var policy = step == 0 ? null : JobBlobs.State(jobId, step - 1);
         var t0 = context.CurrentUtcDateTime;
         var rollouts = await Task.WhenAll(prompts.Chunk(plan.RolloutShardPrompts).Select((indices, shard) => context.CallActivityAsync<RolloutResult>(
-            RftOrchestrations.Rollout, new RolloutInput(jobId, step, shard, Split.Train, indices, plan.SamplesPerPrompt, policy))));
+            RftOrchestrations.Rollout, new RolloutInput(jobId, step, shard, Split.Train, indices, plan.SamplesPerPrompt, policy), RftOrchestrations.Retry)));
         var t1 = context.CurrentUtcDateTime;
         var grades = await Task.WhenAll(rollouts.Select((r, shard) => context.CallActivityAsync<GradeResult>(
-            RftOrchestrations.Grade, new GradeInput(jobId, step, shard, Split.Train, r.Blob))));
+            RftOrchestrations.Grade, new GradeInput(jobId, step, shard, Split.Train, r.Blob), RftOrchestrations.Retry)));
         var t2 = context.CurrentUtcDateTime;
         var update = await context.CallActivityAsync<PolicyUpdateResult>(RftOrchestrations.PolicyUpdate,
-            new PolicyUpdateInput(jobId, step, plan.TotalSteps, [.. rollouts.Select(r => r.Blob)], [.. grades.Select(g => g.Blob)]));
+            new PolicyUpdateInput(jobId, step, plan.TotalSteps, [.. rollouts.Select(r => r.Blob)], [.. grades.Select(g => g.Blob)]), RftOrchestrations.Retry);
         var t3 = context.CurrentUtcDateTime;
         bool validate = (step + 1) % Math.Max(1, plan.EvalInterval) == 0 || step + 1 == plan.TotalSteps;
         ValidationResult? validation = null;
@@ -131,8 +131,8 @@ public sealed class TrainingJobOrchestrator : TaskOrchestrator<TrainingJobState,
         double inside = rollouts.Max(r => r.Seconds) + grades.Max(g => g.Seconds) + update.Seconds
             + (validation is null ? 0 : validation.SamplingSeconds + validation.GradingSeconds);
         var timing = new StepTiming((t1 - t0).TotalSeconds, (t2 - t1).TotalSeconds, (t3 - t2).TotalSeconds, (t4 - t3).TotalSeconds, (t4 - t0).TotalSeconds, inside);
-        await context.CallActivityAsync(RftOrchestrations.RecordMetrics, new StepReport(jobId, nextSequence(), step + 1, plan.TotalSteps, train, update.Metrics, validation, timing));
+        await context.CallActivityAsync(RftOrchestrations.RecordMetrics, new StepReport(jobId, nextSequence(), step + 1, plan.TotalSteps, train, update.Metrics, validation, timing), RftOrchestrations.Retry);
         if (validation is not null)
-            await context.CallActivityAsync(RftOrchestrations.Checkpoint, new CheckpointInput(jobId, nextSequence(), step, update.StatePrefix, validation, train.RewardMean));
+            await context.CallActivityAsync(RftOrchestrations.Checkpoint, new CheckpointInput(jobId, nextSequence(), step, update.StatePrefix, validation, train.RewardMean), RftOrchestrations.Retry);
     }
 }

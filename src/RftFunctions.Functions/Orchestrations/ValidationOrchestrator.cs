@@ -15,10 +15,10 @@ public sealed class ValidationOrchestrator : TaskOrchestrator<ValidationInput, V
         var shards = Enumerable.Range(0, plan.ValidExamples).Chunk(plan.RolloutShardPrompts).ToList();
         var t0 = context.CurrentUtcDateTime;
         var rollouts = await Task.WhenAll(shards.Select((indices, shard) => context.CallActivityAsync<RolloutResult>(RftOrchestrations.Rollout,
-            new RolloutInput(input.JobId, input.Step, shard, Split.Valid, indices, plan.EvalSamples, input.PolicyPrefix))));
+            new RolloutInput(input.JobId, input.Step, shard, Split.Valid, indices, plan.EvalSamples, input.PolicyPrefix), RftOrchestrations.Retry)));
         var t1 = context.CurrentUtcDateTime;
         var grades = await Task.WhenAll(rollouts.Select((r, shard) => context.CallActivityAsync<GradeResult>(RftOrchestrations.Grade,
-            new GradeInput(input.JobId, input.Step, shard, Split.Valid, r.Blob))));
+            new GradeInput(input.JobId, input.Step, shard, Split.Valid, r.Blob), RftOrchestrations.Retry)));
         var t2 = context.CurrentUtcDateTime;
         var totals = GradeTotals.Of(grades);
         return new ValidationResult(totals.RewardMean, totals.Count, totals.SubRewardMeans, totals.SubTypes, totals.ErrorCounts,

@@ -73,6 +73,9 @@ internal sealed class TrainingTestHost : IAsyncDisposable
                 MaxQueuePollingInterval = TimeSpan.FromMilliseconds(500),
                 LeaseInterval = TimeSpan.FromSeconds(5),
                 LeaseRenewInterval = TimeSpan.FromSeconds(1),
+                // Work a stopped worker had taken comes back quickly for its replacement (renewed while it runs).
+                ControlQueueVisibilityTimeout = TimeSpan.FromSeconds(4),
+                WorkItemQueueVisibilityTimeout = TimeSpan.FromSeconds(4),
             },
         };
         var services = new ServiceCollection();
