@@ -1,6 +1,7 @@
 using RftFunctions.Durable;
 using RftFunctions.Durable.Http;
 using RftFunctions.Functions.Health;
+using RftFunctions.Functions.Orchestrations;
 using RftFunctions.Storage;
 
 namespace RftFunctions.Functions.Hosting;
@@ -38,6 +39,8 @@ public static class RftHost
         builder.Services.AddSingleton<StorageHealth>();
         builder.Services.AddRftDurable(builder.Configuration, account, options, RegisterOrchestrations);
         RftFunctions.Functions.Api.OpenAiApi.AddOpenAiApi(builder.Services, builder.Configuration);
+        // After the API, so training shares its grader services (one python worker pool per process).
+        builder.Services.AddRftTraining();
 
         await using var app = builder.Build();
         app.MapHealthApi();
@@ -51,9 +54,5 @@ public static class RftHost
     }
 
     /// <summary>Every orchestrator and activity of the app, with the pool each activity runs in.</summary>
-    internal static void RegisterOrchestrations(DurableTaskRegistry registry)
-    {
-        // Nothing is registered until the training orchestrations land (issue 6); the runtime, its client and the
-        // management API already run.
-    }
+    internal static void RegisterOrchestrations(DurableTaskRegistry registry) => RftOrchestrations.Register(registry);
 }
