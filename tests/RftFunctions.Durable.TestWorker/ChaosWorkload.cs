@@ -38,7 +38,8 @@ public static class ChaosWorkload
         })
         .AddActivityFunc<long[], long>("ChaosStep", async (_, args) =>
         {
-            await Task.Delay(5 + (int)(args[0] % 20));
+            // Long enough that the workload outlasts several kill intervals even on an idle machine.
+            await Task.Delay(60 + (int)(args[0] % 90));
             return Step(args[0], (int)args[1]);
         });
 }

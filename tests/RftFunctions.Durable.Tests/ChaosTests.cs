@@ -40,7 +40,7 @@ public sealed class ChaosTests(StorageFixture storage)
                 Assert.True(DateTime.UtcNow < deadline, $"not finished: {string.Join(", ", statuses.Where(s => s?.IsCompleted != true).Select(s => s?.InstanceId + ":" + s?.RuntimeStatus))}");
                 // SIGKILL the victim at a random moment, then bring a fresh process back; after MaxKills the
                 // survivors and the last restart must finish the work.
-                await Task.Delay(random.Next(1500, 4000), Ct);
+                await Task.Delay(random.Next(500, 2000), Ct);
                 if (kills >= MaxKills) continue;
                 const int victim = 0;
                 workers[victim]!.Kill();
