@@ -103,7 +103,14 @@ public sealed class LocalHttpServer : IAsyncDisposable
         await _stop.CancelAsync();
         _listener.Stop();
         _listener.Close();
-        try { await _loop; } catch (Exception) { }
+        try
+        {
+            await _loop;
+        }
+        catch (Exception e) when (e is HttpListenerException or ObjectDisposedException or OperationCanceledException)
+        {
+            // Stopping the listener ends the accept loop with one of these; anything else is a real failure.
+        }
         _stop.Dispose();
     }
 }
