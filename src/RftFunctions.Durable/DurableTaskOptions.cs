@@ -38,6 +38,13 @@ public sealed record DurableTaskOptions
     public bool ProcessOrchestrations { get; init; } = true;
 
     /// <summary>
+    /// Ours: on stop, how long running activities get to observe their cancellation token. Work items still running
+    /// after it are abandoned (made visible again for another worker, their results dropped) so that stopping never
+    /// waits on activity code that ignores cancellation (a long training step), and never reports it failed.
+    /// </summary>
+    public TimeSpan ActivityStopGracePeriod { get; init; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>
     /// Checks every value and returns this; throws <see cref="ArgumentException"/> naming the first bad field.
     /// </summary>
     public DurableTaskOptions Validate()
@@ -55,6 +62,7 @@ public sealed record DurableTaskOptions
         Require(sp.MaxTimerChunk >= TimeSpan.FromSeconds(1) && sp.MaxTimerChunk < TimeSpan.FromDays(7), "storageProvider.maxTimerChunk", sp.MaxTimerChunk, "must be between 1 second and 7 days (the queue service's maximum delay)");
         Require(MaxConcurrentActivityFunctions >= 1, "maxConcurrentActivityFunctions", MaxConcurrentActivityFunctions, "must be at least 1");
         Require(MaxConcurrentOrchestratorFunctions >= 1, "maxConcurrentOrchestratorFunctions", MaxConcurrentOrchestratorFunctions, "must be at least 1");
+        Require(ActivityStopGracePeriod >= TimeSpan.Zero && ActivityStopGracePeriod <= TimeSpan.FromMinutes(10), "activityStopGracePeriod", ActivityStopGracePeriod, "must be between 0 and 10 minutes");
         Require(MaxDeliveryAttempts >= 1, "maxDeliveryAttempts", MaxDeliveryAttempts, "must be at least 1");
         foreach (var (pool, limit) in WorkerPools ?? [])
         {

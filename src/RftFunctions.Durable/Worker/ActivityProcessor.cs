@@ -161,38 +161,43 @@ internal sealed class ActivityProcessor(
         }
 
         var received = new ReceivedMessage(_queue, raw, message);
-        using var renewal = CancellationTokenSource.CreateLinkedTokenSource(stopping);
+        // Not linked to the stop: the item stays hidden through the stop grace period, until it is abandoned.
+        using var renewal = new CancellationTokenSource();
         var renewing = RenewVisibilityAsync(received, renewal.Token);
-        HistoryEvent[] completions;
-        try
+        var abandoned = 0;
+        // A packed message runs its invocations concurrently; the first uses the slot the receive loop took, each
+        // other one waits for a slot of its own, so the pool's limit holds.
+        var work = Task.WhenAll(invocations.Select(async (scheduled, i) =>
         {
-            // A packed message runs its invocations concurrently; the first uses the slot the receive loop took, each
-            // other one waits for a slot of its own, so the pool's limit holds.
-            completions = await Task.WhenAll(invocations.Select(async (scheduled, i) =>
+            var release = releaseSlot;
+            if (i > 0)
             {
-                var release = releaseSlot;
-                if (i > 0)
-                {
-                    await _slots!.WaitAsync(stopping).ConfigureAwait(false);
-                    release = () => _slots.Release();
-                }
-                try
-                {
-                    var completion = await InvokeAsync(scheduled, instanceId, (int)raw.DequeueCount, stopping).ConfigureAwait(false);
-                    // Sent as soon as it is ready; the work item is deleted only when all are sent.
-                    if (!(stopping.IsCancellationRequested && completion.EventType == EventType.TaskFailed && completion.FailureDetails!.IsCausedBy<OperationCanceledException>()))
-                    {
-                        release();
-                        release = () => { };
-                        await _results.SendAsync(instanceId, completion).ConfigureAwait(false);
-                    }
-                    return completion;
-                }
-                finally
+                await _slots!.WaitAsync(stopping).ConfigureAwait(false);
+                release = () => _slots.Release();
+            }
+            try
+            {
+                var completion = await InvokeAsync(scheduled, instanceId, (int)raw.DequeueCount, stopping).ConfigureAwait(false);
+                // A failure while stopping is most likely the stop itself (a cancelled storage call, a disposed
+                // service): redelivered rather than reported. An abandoned work item's results are dropped.
+                if (Volatile.Read(ref abandoned) == 0 && !(stopping.IsCancellationRequested && completion.EventType == EventType.TaskFailed))
                 {
                     release();
+                    release = () => { };
+                    // Sent as soon as it is ready; the work item is deleted only when all are sent.
+                    await _results.SendAsync(instanceId, completion).ConfigureAwait(false);
                 }
-            })).ConfigureAwait(false);
+                return completion;
+            }
+            finally
+            {
+                release();
+            }
+        }));
+        bool finished;
+        try
+        {
+            finished = await FinishesBeforeAbandonAsync(work, stopping).ConfigureAwait(false);
         }
         finally
         {
@@ -200,9 +205,20 @@ internal sealed class ActivityProcessor(
             await renewal.CancelAsync().ConfigureAwait(false);
             await renewing.ConfigureAwait(false);
         }
-        if (stopping.IsCancellationRequested && completions.Any(c => c.EventType == EventType.TaskFailed && c.FailureDetails!.IsCausedBy<OperationCanceledException>()))
+        if (!finished)
         {
-            return; // interrupted by shutdown: not a real failure, let another delivery run it
+            Interlocked.Exchange(ref abandoned, 1);
+            _ = work.ContinueWith(t => _ = t.Exception, CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted, TaskScheduler.Default);
+            logger.LogWarning("Stopping: activity {Activity} of instance {InstanceId} did not stop within {Grace}; its work item {MessageId} is abandoned for another worker",
+                invocations[0].Name, instanceId, hub.Options.ActivityStopGracePeriod, raw.MessageId);
+            await AbandonAsync(received).ConfigureAwait(false);
+            return;
+        }
+        var completions = await work.ConfigureAwait(false);
+        if (stopping.IsCancellationRequested && completions.Any(c => c.EventType == EventType.TaskFailed))
+        {
+            await AbandonAsync(received).ConfigureAwait(false); // interrupted by shutdown: let another delivery run it
+            return;
         }
         // Every result went out before the work item is deleted: a crash in between re-runs the activities, never loses one.
         DurableMetrics.Activities.Add(completions.Length);
@@ -213,6 +229,35 @@ internal sealed class ActivityProcessor(
         catch (RequestFailedException ex) when (ex.Status == 404)
         {
             logger.LogWarning("Work item {MessageId} of instance {InstanceId} was redelivered before it was deleted; the duplicate result will be ignored", raw.MessageId, instanceId);
+        }
+    }
+
+    /// <summary>True when <paramref name="work"/> finishes, or finishes within the stop grace period after a stop.</summary>
+    private async Task<bool> FinishesBeforeAbandonAsync(Task work, CancellationToken stopping)
+    {
+        var stopped = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        using (stopping.Register(() => stopped.TrySetResult()))
+        {
+            if (await Task.WhenAny(work, stopped.Task).ConfigureAwait(false) == work) return true;
+        }
+        using var grace = new CancellationTokenSource(hub.Options.ActivityStopGracePeriod);
+        var expired = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        using (grace.Token.Register(() => expired.TrySetResult()))
+        {
+            return await Task.WhenAny(work, expired.Task).ConfigureAwait(false) == work;
+        }
+    }
+
+    /// <summary>Makes a work item visible again at once, so another worker runs it without waiting out its visibility.</summary>
+    private async Task AbandonAsync(ReceivedMessage message)
+    {
+        try
+        {
+            await _queue.UpdateMessageAsync(message.Raw.MessageId, message.PopReceipt, visibilityTimeout: TimeSpan.Zero, cancellationToken: CancellationToken.None).ConfigureAwait(false);
+        }
+        catch (RequestFailedException ex)
+        {
+            logger.LogWarning(ex, "Abandoning work item {MessageId} failed; it comes back after its visibility timeout", message.Raw.MessageId);
         }
     }
 
