@@ -40,7 +40,8 @@ public static class RftHost
         builder.Services.AddRftDurable(builder.Configuration, account, options, RegisterOrchestrations);
         RftFunctions.Functions.Api.OpenAiApi.AddOpenAiApi(builder.Services, builder.Configuration);
         // After the API, so training shares its grader services (one python worker pool per process).
-        builder.Services.AddRftTraining();
+        // Rft:Jobs names the job container and tables (defaults: jobs, Jobs, JobEvents, Checkpoints).
+        builder.Services.AddRftTraining(builder.Configuration.GetSection(RftHostOptions.Section + ":Jobs").Get<RftFunctions.Functions.Jobs.JobStorageOptions>());
 
         await using var app = builder.Build();
         app.MapHealthApi();

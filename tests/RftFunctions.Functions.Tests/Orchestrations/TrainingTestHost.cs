@@ -56,7 +56,8 @@ internal sealed class TrainingTestHost : IAsyncDisposable
 
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
 
-    public static async Task<TrainingTestHost> StartAsync(StorageFixture storage, JobStorageOptions? jobOptions = null, DurableTaskOptions? durableOptions = null)
+    // runWorker false: a client only (the job service), for tests whose worker is another OS process.
+    public static async Task<TrainingTestHost> StartAsync(StorageFixture storage, JobStorageOptions? jobOptions = null, DurableTaskOptions? durableOptions = null, bool runWorker = true)
     {
         jobOptions ??= new JobStorageOptions
         {
@@ -81,9 +82,9 @@ internal sealed class TrainingTestHost : IAsyncDisposable
         var services = new ServiceCollection();
         services.AddSingleton(storage.Account);
         services.AddRftTraining(jobOptions);
-        services.AddDurableTaskAzureStorage(storage.Account, durableOptions, r => RftOrchestrations.Register(r));
+        services.AddDurableTaskAzureStorage(storage.Account, durableOptions, r => RftOrchestrations.Register(r), runWorker);
         var provider = services.BuildServiceProvider();
-        await provider.GetRequiredService<DurableTaskWorker>().StartAsync(Ct);
+        if (runWorker) await provider.GetRequiredService<DurableTaskWorker>().StartAsync(Ct);
         return new TrainingTestHost(storage, provider, jobOptions, durableOptions);
     }
 
