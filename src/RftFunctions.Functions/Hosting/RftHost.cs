@@ -47,7 +47,9 @@ public static class RftHost
         app.MapHealthApi();
         // The Functions management surface, for operators (status, raise event, terminate, suspend/resume, purge).
         app.MapDurableTaskManagementApi();
-        RftFunctions.Functions.Api.OpenAiApi.MapOpenAiApi(app);
+        // A worker-only process (rft worker --pools ...) serves no API: requests belong to the api role.
+        if (options.RoleSet.Contains("all") || options.RoleSet.Contains("api"))
+            RftFunctions.Functions.Api.OpenAiApi.MapOpenAiApi(app);
         app.Logger.LogInformation("RftFunctions host: roles {Roles}, storage {Storage}, content root {Root}",
             string.Join(",", options.RoleSet.Order()), account.Description, root);
         await app.RunAsync(cancellationToken == default ? app.Lifetime.ApplicationStopping : cancellationToken);
