@@ -34,8 +34,8 @@ public sealed class HostProcess : IAsyncDisposable
         }
     }
 
-    /// <summary>Starts <c>rft [command] --urls http://127.0.0.1:PORT</c> with the given settings.</summary>
-    public static HostProcess Start(IReadOnlyDictionary<string, string> environment, string command = "host")
+    /// <summary>Starts <c>rft [command] --urls http://127.0.0.1:PORT [arguments]</c> with the given settings.</summary>
+    public static HostProcess Start(IReadOnlyDictionary<string, string> environment, string command = "host", IReadOnlyList<string>? arguments = null)
     {
         var root = Directory.CreateTempSubdirectory("rft-host-").FullName;
         File.Copy(Path.Combine(AppContext.BaseDirectory, "host.json"), Path.Combine(root, "host.json"));
@@ -49,6 +49,7 @@ public sealed class HostProcess : IAsyncDisposable
         };
         foreach (var arg in new[] { Path.Combine(AppContext.BaseDirectory, "rft.dll"), command, "--urls", $"http://127.0.0.1:{port}" })
             start.ArgumentList.Add(arg);
+        foreach (var arg in arguments ?? []) start.ArgumentList.Add(arg);
         start.Environment["RFT_ROOT"] = root;
         foreach (var (key, value) in environment) start.Environment[key] = value;
 

@@ -4,6 +4,7 @@ using RftFunctions.Functions.Api.Files;
 using RftFunctions.Functions.Api.FineTuning;
 using RftFunctions.Functions.Api.Graders;
 using RftFunctions.Functions.Api.Models;
+using RftFunctions.Functions.Api.OpenApi;
 using RftFunctions.Functions.Hosting;
 using RftFunctions.Functions.Triggers;
 using RftFunctions.Graders.Api;
@@ -37,6 +38,7 @@ public static class OpenAiApi
     /// <summary>Maps <c>/v1</c>: every endpoint requires a Bearer key and answers errors in OpenAI's envelope.</summary>
     public static RouteGroupBuilder MapOpenAiApi(this IEndpointRouteBuilder app)
     {
+        app.MapOpenApiDocs();
         var v1 = app.MapGroup("/v1").AddEndpointFilter(ApiProject.FilterAsync);
         v1.MapFilesApi();
         v1.MapGradersApi();

@@ -20,6 +20,7 @@ public static class ChatCommand
         var message = parsed.Positionals.Count > 0 ? string.Join(' ', parsed.Positionals)
             : Console.IsInputRedirected ? await Console.In.ReadToEndAsync(cancellationToken)
             : throw new UsageException("missing MESSAGE");
+        if (string.IsNullOrWhiteSpace(message)) throw new UsageException("missing MESSAGE (the argument and standard input are empty)");
         var messages = new JsonArray();
         if (parsed.Option("system") is { } system) messages.Add(new JsonObject { ["role"] = "system", ["content"] = system });
         messages.Add(new JsonObject { ["role"] = "user", ["content"] = message });

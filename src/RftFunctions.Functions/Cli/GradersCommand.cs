@@ -21,11 +21,13 @@ public static class GradersCommand
         var parsed = verb == "validate"
             ? CliArgs.Parse(args[1..], ApiClient.ConnectionOptions)
             : CliArgs.Parse(args[1..], [.. ApiClient.ConnectionOptions, "sample", "item", "item-file"]);
-        var grader = JsonNode.Parse(JsonInput.Grader(parsed.Single("GRADER.json")).GetRawText());
+        var path = parsed.Single("GRADER.json");
+        var sample = verb == "run" ? parsed.Required("sample") : null;
+        var grader = JsonNode.Parse(JsonInput.Grader(path).GetRawText());
         var body = new JsonObject { ["grader"] = grader };
         if (verb == "run")
         {
-            body["model_sample"] = parsed.Required("sample");
+            body["model_sample"] = sample;
             if (parsed.Option("item") is { } item && parsed.Option("item-file") is not null) throw new UsageException("give --item or --item-file, not both");
             var itemJson = parsed.Option("item") is { } text ? JsonInput.Object(text, "--item")
                 : parsed.Option("item-file") is { } file ? JsonInput.ObjectFromFile(file, "item-file") : (JsonElement?)null;

@@ -78,20 +78,23 @@ public static class JobsCommand
     private static async Task<int> CreateAsync(CliArgs args, CancellationToken cancellationToken)
     {
         args.NoPositionals();
-        var reinforcement = new JsonObject { ["grader"] = JsonNode.Parse(JsonInput.Grader(args.Required("grader")).GetRawText()) };
+        // Usage first (exit 2), then the files (exit 1): a wrong command line is reported before anything is read.
+        var (model, training, validation, graderPath, seed) = (args.Required("model"), args.Required("training-file"),
+            args.Required("validation-file"), args.Required("grader"), args.Integer("seed"));
+        var reinforcement = new JsonObject { ["grader"] = JsonNode.Parse(JsonInput.Grader(graderPath).GetRawText()) };
         if (args.Option("hyperparameters") is { } hyperparameters)
             reinforcement["hyperparameters"] = JsonNode.Parse(JsonInput.Object(hyperparameters, "--hyperparameters").GetRawText());
         if (args.Option("response-format") is { } format)
             reinforcement["response_format"] = JsonNode.Parse(JsonInput.ObjectFromFile(format, "response-format").GetRawText());
         var body = new JsonObject
         {
-            ["model"] = args.Required("model"),
-            ["training_file"] = args.Required("training-file"),
-            ["validation_file"] = args.Required("validation-file"),
+            ["model"] = model,
+            ["training_file"] = training,
+            ["validation_file"] = validation,
             ["method"] = new JsonObject { ["type"] = "reinforcement", ["reinforcement"] = reinforcement },
         };
         if (args.Option("suffix") is { } suffix) body["suffix"] = suffix;
-        if (args.Integer("seed") is { } seed) body["seed"] = seed;
+        if (seed is { } seedValue) body["seed"] = seedValue;
         if (args.Option("metadata") is { } metadata)
         {
             var pairs = new JsonObject();
