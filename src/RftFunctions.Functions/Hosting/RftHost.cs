@@ -49,7 +49,11 @@ public static class RftHost
         app.MapDurableTaskManagementApi();
         // A worker-only process (rft worker --pools ...) serves no API: requests belong to the api role.
         if (options.RoleSet.Contains("all") || options.RoleSet.Contains("api"))
+        {
             RftFunctions.Functions.Api.OpenAiApi.MapOpenAiApi(app);
+            // The live dashboard page; it reads the /v1 jobs API with the user's key.
+            RftFunctions.Functions.Dashboard.DashboardEndpoints.MapDashboard(app);
+        }
         app.Logger.LogInformation("RftFunctions host: roles {Roles}, storage {Storage}, content root {Root}",
             string.Join(",", options.RoleSet.Order()), account.Description, root);
         await app.RunAsync(cancellationToken == default ? app.Lifetime.ApplicationStopping : cancellationToken);
