@@ -1,6 +1,7 @@
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using RftFunctions.Model.Tokenization.Chat;
 
 namespace RftFunctions.Model;
 
@@ -128,6 +129,8 @@ public sealed class ByteTokenizer : ITextTokenizer
             ["eos_token"] = SpecialTexts[ImEnd - EndOfText],
             ["pad_token"] = SpecialTexts[0],
             ["model_max_length"] = 4096,
+            // So Hugging Face tools (apply_chat_template) render prompts exactly as RftTinyChatFormat does.
+            ["chat_template"] = RftTinyChatFormat.JinjaTemplate,
         };
         File.WriteAllText(Path.Combine(directory, "tokenizer_config.json"), config.ToJsonString(options));
     }

@@ -103,6 +103,68 @@ public sealed class ChatFormatTests(Qwen3TokenizerFixture qwen)
             "<|start_header_id|>assistant<|end_header_id|>\n\n", text);
     }
 
+    // An OpenAI-style function definition and its json.dumps(indent=4) form, as the Llama 3.1 template writes it.
+    private const string WeatherTool =
+        "{\"type\": \"function\", \"function\": {\"name\": \"get_weather\", \"description\": \"Météo ☀\", \"parameters\": " +
+        "{\"type\": \"object\", \"properties\": {\"city\": {\"type\": \"string\"}, \"days\": {\"type\": \"integer\", \"enum\": [1, 3]}}, \"required\": [\"city\"], \"extra\": {}}}}";
+
+    private const string WeatherToolIndented =
+        "{\n    \"type\": \"function\",\n    \"function\": {\n        \"name\": \"get_weather\",\n        \"description\": \"Météo ☀\",\n" +
+        "        \"parameters\": {\n            \"type\": \"object\",\n            \"properties\": {\n                \"city\": {\n" +
+        "                    \"type\": \"string\"\n                },\n                \"days\": {\n                    \"type\": \"integer\",\n" +
+        "                    \"enum\": [\n                        1,\n                        3\n                    ]\n                }\n            },\n" +
+        "            \"required\": [\n                \"city\"\n            ],\n            \"extra\": {}\n        }\n    }\n}";
+
+    private const string LlamaToolInstructions =
+        "Respond in the format {\"name\": function name, \"parameters\": dictionary of argument name and its value}.Do not use variables.\n\n";
+
+    [Fact]
+    public void Llama31_puts_tool_definitions_into_the_first_user_message_as_meta_s_template_does()
+    {
+        var format = new Llama3ChatFormat("<|begin_of_text|>", dateHeader: true);
+        var text = format.Render([ChatMessage.System(" Be brief. "), ChatMessage.User(" Weather in Paris? "), ChatMessage.Assistant("Checking.")],
+            new ChatRenderOptions { Tools = [WeatherTool] });
+        Assert.Equal(
+            "<|begin_of_text|><|start_header_id|>system<|end_header_id|>\n\nEnvironment: ipython\nCutting Knowledge Date: December 2023\nToday Date: 26 Jul 2024\n\nBe brief.<|eot_id|>" +
+            "<|start_header_id|>user<|end_header_id|>\n\nGiven the following functions, please respond with a JSON for a function call with its proper arguments " +
+            "that best answers the given prompt.\n\n" + LlamaToolInstructions + WeatherToolIndented + "\n\nWeather in Paris?<|eot_id|>" +
+            "<|start_header_id|>assistant<|end_header_id|>\n\nChecking.<|eot_id|>" +
+            "<|start_header_id|>assistant<|end_header_id|>\n\n", text);
+    }
+
+    [Fact]
+    public void Llama31_can_put_tool_definitions_into_the_system_turn()
+    {
+        var format = new Llama3ChatFormat("<|begin_of_text|>", dateHeader: true);
+        var text = format.Render([ChatMessage.Developer("Be brief."), ChatMessage.User("Weather?")],
+            new ChatRenderOptions { Tools = [WeatherTool, "{\"name\": \"noop\", \"parameters\": {}}"], LlamaToolsInUserMessage = false, AddGenerationPrompt = false });
+        Assert.Equal(
+            "<|begin_of_text|><|start_header_id|>system<|end_header_id|>\n\nEnvironment: ipython\nCutting Knowledge Date: December 2023\nToday Date: 26 Jul 2024\n\n" +
+            "You have access to the following functions. To call a function, please respond with JSON for a function call." + LlamaToolInstructions +
+            WeatherToolIndented + "\n\n{\n    \"name\": \"noop\",\n    \"parameters\": {}\n}\n\nBe brief.<|eot_id|>" +
+            "<|start_header_id|>user<|end_header_id|>\n\nWeather?<|eot_id|>", text);
+    }
+
+    [Fact]
+    public void Llama3_renders_tool_definitions_and_calls_with_the_31_conventions_and_results_as_tool_turns()
+    {
+        var format = new Llama3ChatFormat("<|begin_of_text|>", dateHeader: false);
+        var text = format.Render(
+        [
+            ChatMessage.System("S"),
+            ChatMessage.User("Weather?"),
+            ChatMessage.Assistant("", new ChatToolCall("get_weather", "{\"city\":\"Paris\"}")),
+            ChatMessage.Tool(" sunny "),
+        ], new ChatRenderOptions { Tools = ["{\"name\": \"get_weather\"}"] });
+        Assert.Equal(
+            "<|begin_of_text|><|start_header_id|>system<|end_header_id|>\n\nS<|eot_id|>" +
+            "<|start_header_id|>user<|end_header_id|>\n\nGiven the following functions, please respond with a JSON for a function call with its proper arguments " +
+            "that best answers the given prompt.\n\n" + LlamaToolInstructions + "{\n    \"name\": \"get_weather\"\n}\n\nWeather?<|eot_id|>" +
+            "<|start_header_id|>assistant<|end_header_id|>\n\n{\"name\": \"get_weather\", \"parameters\": {\"city\": \"Paris\"}}<|eot_id|>" +
+            "<|start_header_id|>tool<|end_header_id|>\n\nsunny<|eot_id|>" +
+            "<|start_header_id|>assistant<|end_header_id|>\n\n", text);
+    }
+
     [Fact]
     public void Llama31_without_a_system_message_still_writes_the_date_header()
     {
@@ -172,7 +234,10 @@ public sealed class ChatFormatTests(Qwen3TokenizerFixture qwen)
             chatml.Render([new ChatMessage("user", "x") { ToolCalls = [new ChatToolCall("f", "{}")] }])).Message, StringComparison.Ordinal);
         Assert.Contains("tool definition 0", Assert.Throws<ArgumentException>(() =>
             chatml.Render([ChatMessage.User("x")], new ChatRenderOptions { Tools = ["{not json"] })).Message, StringComparison.Ordinal);
-        Assert.Throws<NotSupportedException>(() => new Llama3ChatFormat("<s>", dateHeader: false).Render([ChatMessage.Assistant("", new ChatToolCall("f", "{}"))]));
+        Assert.Contains("first user message", Assert.Throws<ArgumentException>(() => new Llama3ChatFormat("<s>", dateHeader: true).Render(
+            [ChatMessage.System("S")], new ChatRenderOptions { Tools = [WeatherTool] })).Message, StringComparison.Ordinal);
+        Assert.Contains("tool definition 0", Assert.Throws<ArgumentException>(() => new Llama3ChatFormat("<s>", dateHeader: true).Render(
+            [ChatMessage.User("x")], new ChatRenderOptions { Tools = ["[1,"] })).Message, StringComparison.Ordinal);
         Assert.Throws<NotSupportedException>(() => new Llama3ChatFormat("<s>", dateHeader: true).Render(
             [ChatMessage.Assistant("", new ChatToolCall("f", "{}"), new ChatToolCall("g", "{}"))]));
     }

@@ -134,6 +134,9 @@ public sealed class TokenizerJsonLoaderTests : IDisposable
         Assert.Equal(bytes.EosTokenIds.Take(0).Append(ByteTokenizer.ImEnd), loaded.EosTokenIds);
         Assert.Equal(bytes.PadTokenId, loaded.PadTokenId);
         Assert.Equal(bytes.BosTokenId, loaded.BosTokenId);
+        // The saved tokenizer_config.json carries the rft-tiny Jinja template, so Hugging Face tools render it too.
+        Assert.Equal("rft-tiny", ((HuggingFaceTokenizer)loaded).ChatFormat().Name);
+        Assert.Equal(Model.Tokenization.Chat.RftTinyChatFormat.JinjaTemplate, TokenizerConfig.Load(Path.Combine(folder, "tokenizer_config.json")).ChatTemplate);
     }
 
     [Fact]

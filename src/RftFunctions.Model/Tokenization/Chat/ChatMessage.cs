@@ -60,6 +60,12 @@ public sealed record ChatRenderOptions
     /// <summary>Tool (function) definitions as JSON object texts, e.g. {"type": "function", "function": {...}}.</summary>
     public IReadOnlyList<string> Tools { get; init; } = [];
 
+    /// <summary>
+    /// Llama 3.1+ only: tool definitions go into the first user message (true, the template's default) or into the
+    /// system turn (false, the template's <c>tools_in_user_message=False</c>).
+    /// </summary>
+    public bool LlamaToolsInUserMessage { get; init; } = true;
+
     /// <summary>Llama 3.1+ only: the "Today Date" of the system header (the template's default).</summary>
     public string LlamaDateString { get; init; } = "26 Jul 2024";
 }

@@ -36,7 +36,13 @@ internal static class PythonText
             or '\u2028' or '\u2029' or '\u202f' or '\u205f' or '\u3000';
 
     /// <summary>The Jinja <c>tojson</c> output for the JSON value in <paramref name="json"/>.</summary>
-    public static string ToJson(string json, string what)
+    public static string ToJson(string json, string what) => ToJson(json, what, indent: 0);
+
+    /// <summary>
+    /// The Jinja <c>tojson(indent=N)</c> output (Python's <c>json.dumps(indent=N)</c>: one member per line, ", " between
+    /// items becomes ",\n", empty objects and arrays stay <c>{}</c> / <c>[]</c>); indent 0 is the one-line form.
+    /// </summary>
+    public static string ToJson(string json, string what, int indent)
     {
         JsonNode? node;
         try
@@ -48,7 +54,7 @@ internal static class PythonText
             throw new ArgumentException($"{what} is not valid JSON: {e.Message}", e);
         }
         var output = new StringBuilder();
-        Write(node, output);
+        Write(node, output, indent, depth: 0);
         return output.ToString();
     }
 
@@ -60,8 +66,14 @@ internal static class PythonText
         return output.ToString();
     }
 
-    private static void Write(JsonNode? node, StringBuilder output)
+    private static void Write(JsonNode? node, StringBuilder output, int indent, int depth)
     {
+        // Python's json.dumps: with an indent, items are separated by "," + newline + indentation; without, by ", ".
+        void Separator(int level)
+        {
+            if (indent == 0) return;
+            output.Append('\n').Append(' ', indent * level);
+        }
         switch (node)
         {
             case null:
@@ -72,21 +84,25 @@ internal static class PythonText
                 bool first = true;
                 foreach (var (key, value) in obj)
                 {
-                    if (!first) output.Append(", ");
+                    if (!first) output.Append(indent == 0 ? ", " : ",");
                     first = false;
+                    Separator(depth + 1);
                     WriteString(key, output);
                     output.Append(": ");
-                    Write(value, output);
+                    Write(value, output, indent, depth + 1);
                 }
+                if (obj.Count > 0) Separator(depth);
                 output.Append('}');
                 break;
             case JsonArray array:
                 output.Append('[');
                 for (int i = 0; i < array.Count; i++)
                 {
-                    if (i > 0) output.Append(", ");
-                    Write(array[i], output);
+                    if (i > 0) output.Append(indent == 0 ? ", " : ",");
+                    Separator(depth + 1);
+                    Write(array[i], output, indent, depth + 1);
                 }
+                if (array.Count > 0) Separator(depth);
                 output.Append(']');
                 break;
             case JsonValue value when value.GetValueKind() == JsonValueKind.String:
