@@ -51,7 +51,7 @@ public sealed class ModelBenchmark : IBenchmark
         const int Batch = 2, SeqLen = 256;
         if (args.Contains("--profile"))
         {
-            ModelStepProfile.Run(trainConfig, Batch, SeqLen, steps);
+            ModelStepProfile.Run(trainConfig, Batch, SeqLen, steps, args.Contains("--bf16") ? ScalarType.BFloat16 : ScalarType.Float32);
             return Task.FromResult(0);
         }
 

@@ -11,9 +11,10 @@ namespace RftFunctions.Bench;
 /// </summary>
 internal static class ModelStepProfile
 {
-    public static void Run(ModelConfig config, int batch, int seqLen, int steps)
+    public static void Run(ModelConfig config, int batch, int seqLen, int steps, ScalarType dtype)
     {
-        using var model = DecoderModel.Create(config, seed: 1);
+        Console.WriteLine($"profile of a {dtype} training step");
+        using var model = DecoderModel.Create(config, seed: 1, dtype: dtype);
         model.train();
         using var optimizer = optim.AdamW(model.parameters(), lr: 1e-4, weight_decay: 0.01);
         using var fused = new FusedAdamW(model.parameters(), learningRate: 1e-4);

