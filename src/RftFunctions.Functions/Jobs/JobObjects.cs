@@ -88,6 +88,9 @@ public sealed record FineTuningJobObject
     /// <summary>User metadata.</summary>
     [JsonPropertyName("metadata")] public IReadOnlyDictionary<string, string>? Metadata { get; init; }
 
+    /// <summary>OpenAI's estimate of the finish time; not estimated here (always null).</summary>
+    [JsonPropertyName("estimated_finish")] public long? EstimatedFinish { get; init; }
+
     /// <summary>Steps completed (our addition).</summary>
     [JsonPropertyName("trained_steps")] public int TrainedSteps { get; init; }
 

@@ -12,6 +12,9 @@ public sealed record JobStorageOptions
     /// <summary>The ordered, paginable event log (PartitionKey = job id).</summary>
     public string EventsTable { get; init; } = "JobEvents";
 
+    /// <summary>Where workers keep downloaded base models; empty means a folder under the temp directory.</summary>
+    public string BaseModelCacheDirectory { get; init; } = "";
+
     /// <summary>Kept checkpoints (PartitionKey = job id).</summary>
     public string CheckpointsTable { get; init; } = "Checkpoints";
 }

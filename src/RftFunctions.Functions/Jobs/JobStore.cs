@@ -37,11 +37,33 @@ public sealed class JobStore
 
     private Task EnsureAsync() => _created.Value;
 
-    /// <summary>Inserts the job row (status validating_files).</summary>
-    public async Task CreateAsync(FineTuningJobObject job, CancellationToken cancellationToken = default)
+    /// <summary>Inserts the job row (status validating_files) owned by <paramref name="project"/> (empty: no project,
+    /// as in tests that drive the orchestration directly; such a job is invisible to every API caller).</summary>
+    public async Task CreateAsync(FineTuningJobObject job, string project = "", CancellationToken cancellationToken = default)
     {
         await EnsureAsync();
-        await _jobs.AddEntityAsync(ToEntity(job), cancellationToken);
+        await _jobs.AddEntityAsync(ToEntity(job, project), cancellationToken);
+    }
+
+    /// <summary>The job when <paramref name="project"/> owns it, else null (another project's job looks unknown).</summary>
+    public async Task<FineTuningJobObject?> GetForProjectAsync(string project, string jobId, CancellationToken cancellationToken = default)
+    {
+        await EnsureAsync();
+        if (project.Length == 0 || !IsValidKey(jobId)) return null;
+        var row = await _jobs.GetEntityIfExistsAsync<TableEntity>("job", jobId, cancellationToken: cancellationToken);
+        return row.HasValue && row.Value!.GetString("Project") == project
+            ? JsonSerializer.Deserialize<FineTuningJobObject>(row.Value.GetString("Json")!) : null;
+    }
+
+    /// <summary>The project's jobs, newest first.</summary>
+    public async Task<IReadOnlyList<FineTuningJobObject>> ListAsync(string project, CancellationToken cancellationToken = default)
+    {
+        await EnsureAsync();
+        var list = new List<FineTuningJobObject>();
+        var filter = TableClient.CreateQueryFilter($"PartitionKey eq {"job"} and Project eq {project}");
+        await foreach (var row in _jobs.QueryAsync<TableEntity>(filter, cancellationToken: cancellationToken))
+            list.Add(JsonSerializer.Deserialize<FineTuningJobObject>(row.GetString("Json")!)!);
+        return [.. list.OrderByDescending(j => j.CreatedAt).ThenByDescending(j => j.Id, StringComparer.Ordinal)];
     }
 
     /// <summary>The job, or null.</summary>
@@ -62,7 +84,7 @@ public sealed class JobStore
             var job = change(JsonSerializer.Deserialize<FineTuningJobObject>(row.Value.GetString("Json")!)!);
             try
             {
-                await _jobs.UpdateEntityAsync(ToEntity(job), row.Value.ETag, TableUpdateMode.Replace, cancellationToken);
+                await _jobs.UpdateEntityAsync(ToEntity(job, row.Value.GetString("Project") ?? ""), row.Value.ETag, TableUpdateMode.Replace, cancellationToken);
                 return job;
             }
             catch (RequestFailedException ex) when (ex.Status == 412 && attempt < 10)
@@ -129,9 +151,13 @@ public sealed class JobStore
 
     private static string StepKey(int step) => step.ToString("D8", System.Globalization.CultureInfo.InvariantCulture);
 
-    private static TableEntity ToEntity(FineTuningJobObject job) => new("job", job.Id)
+    // Table keys cannot hold '/', '\\', '#', '?' or control characters; such an id is simply unknown.
+    private static bool IsValidKey(string id) => id.Length is > 0 and <= 256 && !id.Any(c => c is '/' or '\\' or '#' or '?' || char.IsControl(c));
+
+    private static TableEntity ToEntity(FineTuningJobObject job, string project) => new("job", job.Id)
     {
         ["Json"] = JsonSerializer.Serialize(job),
+        ["Project"] = project,
         ["Status"] = job.Status,
         ["CreatedAt"] = job.CreatedAt,
     };

@@ -14,8 +14,10 @@ public sealed class TrainingJobService(JobStore store, DurableTaskClient client)
     public JobStore Store => store;
 
     /// <summary>Writes the spec, records the job (validating_files) and starts its orchestration (instance id = job id).</summary>
+    /// <remarks>The job belongs to <see cref="TrainingJobSpec.Project"/>; <paramref name="method"/> is echoed in the job
+    /// object as submitted.</remarks>
     public async Task<FineTuningJobObject> CreateAsync(TrainingJobSpec spec, string? trainingFileId = null, string? validationFileId = null,
-        IReadOnlyDictionary<string, string>? metadata = null, CancellationToken cancellationToken = default)
+        IReadOnlyDictionary<string, string>? metadata = null, CancellationToken cancellationToken = default, System.Text.Json.JsonElement? method = null)
     {
         ArgumentNullException.ThrowIfNull(spec);
         var job = new FineTuningJobObject
@@ -29,8 +31,9 @@ public sealed class TrainingJobService(JobStore store, DurableTaskClient client)
             Seed = spec.Config.Seed,
             Suffix = spec.Suffix,
             Metadata = metadata,
+            Method = method,
         };
-        await store.CreateAsync(job, cancellationToken);
+        await store.CreateAsync(job, spec.Project ?? "", cancellationToken);
         await store.Container.GetBlobClient(TrainingJobSpec.BlobName(spec.JobId)).UploadAsync(BinaryData.FromObjectAsJson(spec), overwrite: true, cancellationToken);
         await client.ScheduleNewOrchestrationInstanceAsync(RftOrchestrations.TrainingJob, new TrainingJobState(spec.JobId),
             new StartOrchestrationOptions(spec.JobId), cancellationToken);

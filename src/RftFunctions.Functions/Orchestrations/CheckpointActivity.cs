@@ -8,9 +8,10 @@ namespace RftFunctions.Functions.Orchestrations;
 /// <summary>
 /// Turns the trainer state after a validated step into a checkpoint (<c>checkpoints/{step}/</c>, manifest.json
 /// last), records it with its metrics, and keeps only the best <c>CheckpointsKept</c> by valid_reward_mean (later step
-/// wins ties), deleting the others' rows and blobs.
+/// wins ties), deleting the others' rows and blobs. Each kept checkpoint is a model of the job's project named by its
+/// <c>fine_tuned_model_checkpoint</c> (<c>ft:...:ckpt-step-N</c>); a pruned one is unregistered.
 /// </summary>
-public sealed class CheckpointActivity(JobWorkspace workspace) : TaskActivity<CheckpointInput, string>
+public sealed class CheckpointActivity(JobWorkspace workspace, FineTunedModels models) : TaskActivity<CheckpointInput, string>
 {
     /// <inheritdoc />
     public override async Task<string> RunAsync(TaskActivityContext context, CheckpointInput input)
@@ -29,6 +30,7 @@ public sealed class CheckpointActivity(JobWorkspace workspace) : TaskActivity<Ch
             ["valid_reward_mean"] = input.Validation.RewardMean,
         };
         foreach (var (name, mean) in input.Validation.SubRewardMeans) metrics[$"valid_{name}_mean"] = mean;
+        await models.PublishAsync(job.Spec, prefix, prefix, model, ct);
         await store.UpsertCheckpointAsync(new CheckpointObject
         {
             Id = $"ftckpt-{input.JobId}-{stepNumber}",
@@ -45,6 +47,7 @@ public sealed class CheckpointActivity(JobWorkspace workspace) : TaskActivity<Ch
             .Take(job.Spec.Config.CheckpointsKept).Select(c => c.StepNumber).ToHashSet();
         foreach (var dropped in all.Where(c => !keep.Contains(c.StepNumber)))
         {
+            await models.UnpublishAsync(job.Spec, JobBlobs.Checkpoint(input.JobId, dropped.StepNumber), dropped.FineTunedModelCheckpoint, ct);
             await store.DeleteCheckpointAsync(input.JobId, dropped.StepNumber, ct);
             await JobBlobs.DeletePrefixAsync(store.Container, JobBlobs.Checkpoint(input.JobId, dropped.StepNumber), ct);
         }

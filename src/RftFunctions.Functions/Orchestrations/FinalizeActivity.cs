@@ -6,9 +6,11 @@ namespace RftFunctions.Functions.Orchestrations;
 
 /// <summary>
 /// Copies the last trainer state to <c>jobs/{jobId}/final/</c> (manifest last), names the fine-tuned model
-/// <c>ft:&lt;base&gt;:&lt;suffix&gt;:&lt;job-id&gt;</c>, marks the job succeeded and frees the worker's caches.
+/// <c>ft:&lt;base&gt;:&lt;suffix&gt;:&lt;job-id&gt;</c>, publishes it in the job's project (merged model folder +
+/// registry; before the status changes, so a succeeded job's model is always servable), marks the job succeeded and
+/// frees the worker's caches.
 /// </summary>
-public sealed class FinalizeActivity(JobWorkspace workspace) : TaskActivity<FinalizeInput, string>
+public sealed class FinalizeActivity(JobWorkspace workspace, FineTunedModels models) : TaskActivity<FinalizeInput, string>
 {
     /// <inheritdoc />
     public override async Task<string> RunAsync(TaskActivityContext context, FinalizeInput input)
@@ -18,6 +20,7 @@ public sealed class FinalizeActivity(JobWorkspace workspace) : TaskActivity<Fina
         var job = await workspace.GetJobAsync(input.JobId, ct);
         var manifest = await TrainerStateStore.CopyAsync(store.Container, input.StatePrefix, JobBlobs.Final(input.JobId), ct);
         var name = CheckpointActivity.FineTunedName(job.Spec, input.JobId);
+        await models.PublishAsync(job.Spec, JobBlobs.Final(input.JobId), JobBlobs.Final(input.JobId), name, ct);
         long tokens = 0;
         for (int step = 0; step < input.TotalSteps; step++)
         {

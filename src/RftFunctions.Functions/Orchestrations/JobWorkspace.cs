@@ -24,7 +24,7 @@ public sealed record JobContext(TrainingJobSpec Spec, IReadOnlyList<RftExample> 
 /// the latest policy version) and the one trainer per job. Everything here can be rebuilt from Blob Storage, which is
 /// what happens after a crash or on another worker.
 /// </summary>
-public sealed class JobWorkspace(JobStore store, GraderServices graderServices) : IDisposable
+public sealed class JobWorkspace(JobStore store, GraderServices graderServices, BaseModelCache baseModels) : IDisposable
 {
     private readonly ConcurrentDictionary<string, Lazy<Task<JobContext>>> _jobs = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, RolloutPolicy> _policies = new(StringComparer.Ordinal);
@@ -58,6 +58,9 @@ public sealed class JobWorkspace(JobStore store, GraderServices graderServices) 
         var valid = spec.ValidationBlob is null ? train : await ReadDatasetAsync(spec.ValidationBlob, DatasetLimits.Validation, cancellationToken);
         if (spec.MaxValidationItems > 0 && valid.Count > spec.MaxValidationItems) valid = [.. valid.Take(spec.MaxValidationItems)];
         var grader = GraderCompiler.Compile(GraderConfigJson.Parse(spec.Grader));
+        // A job created through the API names its base model by blob folder; every activity reads the local copy.
+        if (spec.BaseModelBlob is { } blob)
+            spec = spec with { BaseModelDirectory = await baseModels.GetAsync(blob, cancellationToken) };
         if (!Directory.Exists(spec.BaseModelDirectory))
             throw new DirectoryNotFoundException($"base model '{spec.BaseModel}': folder {spec.BaseModelDirectory} does not exist");
         var tokenizer = HuggingFaceTokenizer.Load(spec.BaseModelDirectory);

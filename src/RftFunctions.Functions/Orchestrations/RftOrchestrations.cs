@@ -71,6 +71,8 @@ public static class RftOrchestrations
         services.TryAddSingleton(options ?? new JobStorageOptions());
         services.TryAddSingleton(graderServices ?? GraderServices.None);
         services.TryAddSingleton<JobStore>();
+        services.TryAddSingleton<BaseModelCache>();
+        services.TryAddSingleton<FineTunedModels>();
         services.TryAddSingleton<JobWorkspace>();
         services.TryAddSingleton<TrainingJobService>();
         return services;

@@ -19,8 +19,19 @@ public sealed record TrainingJobSpec
     /// <summary>The base model's id, as the fine-tuned model name uses it.</summary>
     [JsonPropertyName("base_model")] public required string BaseModel { get; init; }
 
-    /// <summary>A local Hugging Face folder with the base model (workers load and cache it).</summary>
-    [JsonPropertyName("base_model_directory")] public required string BaseModelDirectory { get; init; }
+    /// <summary>The project that owns the job (and gets its <c>ft:</c> models); null for jobs started without the API.</summary>
+    [JsonPropertyName("project")] public string? Project { get; init; }
+
+    /// <summary>
+    /// Where the base model's Hugging Face folder lies in Blob Storage. Workers in Azure are other machines than the API,
+    /// so this (not a path) is what a job normally carries; <see cref="JobWorkspace"/> downloads it once per worker
+    /// process into a content-keyed cache folder and sets <see cref="BaseModelDirectory"/> to it.
+    /// </summary>
+    [JsonPropertyName("base_model_blob")] public BlobFolder? BaseModelBlob { get; init; }
+
+    /// <summary>A local Hugging Face folder with the base model; empty when <see cref="BaseModelBlob"/> names it (tests
+    /// and single-machine setups may give a folder directly).</summary>
+    [JsonPropertyName("base_model_directory")] public string BaseModelDirectory { get; init; } = "";
 
     /// <summary>Blob name (in the jobs container) of the training JSONL.</summary>
     [JsonPropertyName("training_blob")] public required string TrainingBlob { get; init; }
@@ -50,3 +61,10 @@ public sealed record TrainingJobSpec
     /// <summary>Validation items used per validation run (0 = all).</summary>
     [JsonPropertyName("max_validation_items")] public int MaxValidationItems { get; init; }
 }
+
+/// <summary>A folder in Blob Storage.</summary>
+/// <param name="Container">The container.</param>
+/// <param name="Prefix">The blob name prefix, ending with '/'.</param>
+public sealed record BlobFolder(
+    [property: JsonPropertyName("container")] string Container,
+    [property: JsonPropertyName("prefix")] string Prefix);

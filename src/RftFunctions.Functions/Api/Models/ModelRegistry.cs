@@ -65,6 +65,44 @@ public sealed partial class ModelRegistry(StorageAccount storage, ApiOptions opt
         return await RegisterStoredAsync(project, id, options.ModelsContainer, prefix, cancellationToken, bytes);
     }
 
+    /// <summary>
+    /// Registers a base model whose Hugging Face folder is already in Blob Storage (<c>container/prefix</c> in this
+    /// storage account), by reference: nothing is copied. The folder must hold config.json, tokenizer.json and at least
+    /// one *.safetensors file at its top level.
+    /// </summary>
+    public async Task<ModelObject> RegisterBlobAsync(string project, string id, string blob, CancellationToken cancellationToken)
+    {
+        ValidateId(id);
+        var slash = blob.IndexOf('/', StringComparison.Ordinal);
+        var container = slash < 0 ? blob : blob[..slash];
+        var prefix = slash < 0 ? "" : blob[(slash + 1)..].Trim('/');
+        if (!ContainerName().IsMatch(container) || prefix.Length == 0)
+            throw ApiException.BadRequest($"blob must be 'container/prefix' (a container name of 3-63 lowercase letters, digits and '-', then a folder), not '{blob}'.", "blob", "invalid_value");
+        prefix += "/";
+        var names = new HashSet<string>(StringComparer.Ordinal);
+        long bytes = 0;
+        try
+        {
+            await foreach (var item in _blobs.GetBlobContainerClient(container).GetBlobsAsync(new GetBlobsOptions { Prefix = prefix }, cancellationToken))
+            {
+                names.Add(item.Name[prefix.Length..]);
+                bytes += item.Properties.ContentLength ?? 0;
+            }
+        }
+        catch (RequestFailedException e) when (e.Status == 404)
+        {
+            throw ApiException.BadRequest($"No such container: '{container}'.", "blob", "invalid_value");
+        }
+        var missing = RequiredFiles.Where(f => !names.Contains(f)).ToList();
+        if (!names.Any(n => !n.Contains('/', StringComparison.Ordinal) && n.EndsWith(".safetensors", StringComparison.Ordinal))) missing.Add("*.safetensors");
+        if (missing.Count > 0)
+            throw ApiException.BadRequest($"'{container}/{prefix}' is not a Hugging Face model folder: missing {string.Join(", ", missing)}.", "blob", "invalid_model_folder");
+        await EnsureAsync(cancellationToken);
+        if (await GetAsync(project, id, cancellationToken) is not null)
+            throw new ApiException(409, $"Model '{id}' is already registered.", "id", "model_exists");
+        return await RegisterStoredAsync(project, id, container, prefix, cancellationToken, bytes);
+    }
+
     /// <summary>Registers a model folder already in Blob Storage (e.g. a fine-tuned model or checkpoint written by training).</summary>
     public async Task<ModelObject> RegisterStoredAsync(string project, string id, string container, string prefix, CancellationToken cancellationToken, long? bytes = null)
     {
@@ -146,6 +184,9 @@ public sealed partial class ModelRegistry(StorageAccount storage, ApiOptions opt
         await _blobs.GetBlobContainerClient(options.ModelsContainer).CreateIfNotExistsAsync(cancellationToken: cancellationToken);
         Volatile.Write(ref _ready, 1);
     }
+
+    [GeneratedRegex(@"^[a-z0-9](?:[a-z0-9]|-(?=[a-z0-9])){2,62}$")]
+    private static partial Regex ContainerName();
 
     [GeneratedRegex(@"^[A-Za-z0-9._:/-]{1,256}$")]
     private static partial Regex ModelId();

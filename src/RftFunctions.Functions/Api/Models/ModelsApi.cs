@@ -24,7 +24,9 @@ public static class ModelsApi
     private static async Task<IResult> RetrieveAsync(HttpContext context, string modelId, ModelRegistry registry, CancellationToken cancellationToken) =>
         ApiJson.Ok((await registry.GetAsync(ApiProject.Of(context), modelId, cancellationToken))?.Model ?? throw ApiException.NotFound("model", modelId, "model"));
 
-    /// <summary>Our addition: <c>{"id": NAME, "path": FOLDER}</c> registers a base model from a folder the server can read.</summary>
+    /// <summary>Our addition: <c>{"id": NAME, "path": FOLDER}</c> registers a base model from a folder the server can read
+    /// (uploaded into the models container); <c>{"id": NAME, "blob": "container/prefix"}</c> registers one already in
+    /// Blob Storage, by reference.</summary>
     private static async Task<IResult> RegisterAsync(HttpContext context, ModelRegistry registry, CancellationToken cancellationToken)
     {
         var body = await ApiJson.ReadObjectAsync(context.Request, cancellationToken);
@@ -34,7 +36,13 @@ public static class ModelsApi
         var id = ModelRegistry.ValidateId(Text("id"));
         if (id.StartsWith("ft:", StringComparison.Ordinal))
             throw ApiException.BadRequest("'ft:' ids are reserved for fine-tuned models.", "id", "invalid_value");
-        return ApiJson.Ok(await registry.RegisterFolderAsync(ApiProject.Of(context), id, Text("path"), cancellationToken));
+        bool hasBlob = body.TryGetProperty("blob", out var blob) && blob.ValueKind != JsonValueKind.Null;
+        bool hasPath = body.TryGetProperty("path", out var path) && path.ValueKind != JsonValueKind.Null;
+        if (hasBlob == hasPath)
+            throw ApiException.BadRequest("Give exactly one of 'path' (a folder the server can read) or 'blob' ('container/prefix').", hasBlob ? "path" : "blob", "missing_required_parameter");
+        return hasBlob
+            ? ApiJson.Ok(await registry.RegisterBlobAsync(ApiProject.Of(context), id, Text("blob"), cancellationToken))
+            : ApiJson.Ok(await registry.RegisterFolderAsync(ApiProject.Of(context), id, Text("path"), cancellationToken));
     }
 
     private static async Task<IResult> DeleteAsync(HttpContext context, string modelId, ModelRegistry registry, ModelCache cache, CancellationToken cancellationToken)
