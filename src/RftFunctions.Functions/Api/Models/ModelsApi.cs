@@ -39,7 +39,7 @@ public static class ModelsApi
         bool hasBlob = body.TryGetProperty("blob", out var blob) && blob.ValueKind != JsonValueKind.Null;
         bool hasPath = body.TryGetProperty("path", out var path) && path.ValueKind != JsonValueKind.Null;
         if (hasBlob == hasPath)
-            throw ApiException.BadRequest("Give exactly one of 'path' (a folder the server can read) or 'blob' ('container/prefix').", hasBlob ? "path" : "blob", "missing_required_parameter");
+            throw ApiException.BadRequest("Give exactly one of 'path' (a folder the server can read) or 'blob' ('container/prefix').", hasBlob ? "blob" : "path", "missing_required_parameter");
         return hasBlob
             ? ApiJson.Ok(await registry.RegisterBlobAsync(ApiProject.Of(context), id, Text("blob"), cancellationToken))
             : ApiJson.Ok(await registry.RegisterFolderAsync(ApiProject.Of(context), id, Text("path"), cancellationToken));
