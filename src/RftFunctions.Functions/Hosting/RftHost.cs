@@ -39,7 +39,7 @@ public static class RftHost
         builder.Services.AddSingleton<StorageHealth>();
         builder.Services.AddRftDurable(builder.Configuration, account, options, RegisterOrchestrations);
         RftFunctions.Functions.Api.OpenAiApi.AddOpenAiApi(builder.Services, builder.Configuration);
-        // Before training: the jobs API names the job tables with the storage prefix.
+        // Before training: the jobs API names the job tables (Rft:Jobs, else the storage prefix + the defaults).
         RftFunctions.Functions.Api.FineTuning.FineTuningJobsRegistration.AddFineTuningJobsApi(builder.Services, builder.Configuration);
         // After the API, so training shares its grader services (one python worker pool per process).
         // Rft:Jobs names the job container and tables (defaults: jobs, Jobs, JobEvents, Checkpoints).

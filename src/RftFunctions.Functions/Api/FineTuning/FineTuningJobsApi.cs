@@ -111,18 +111,21 @@ public static class FineTuningJobsRegistration
 {
     /// <summary>
     /// Adds the jobs API (mapped by <see cref="OpenAiApi.MapOpenAiApi"/>) and names the job tables and container with
-    /// the API's storage prefix. Call before <c>AddRftTraining</c> (which only adds unprefixed defaults when none are
+    /// the API's storage prefix unless <c>Rft:Jobs</c> names them. Call before <c>AddRftTraining</c> (which only adds unprefixed defaults when none are
     /// registered); needs the durable client for <see cref="TrainingJobService"/>.
     /// </summary>
     public static IServiceCollection AddFineTuningJobsApi(this IServiceCollection services, IConfiguration configuration)
     {
         var prefix = (configuration.GetSection(Hosting.RftHostOptions.Section).Get<ApiOptions>() ?? new ApiOptions()).StoragePrefix.ToLowerInvariant();
+        // Rft:Jobs:* (e.g. Rft__Jobs__Container) still names each one explicitly; the prefix only changes the defaults.
+        var jobs = configuration.GetSection(Hosting.RftHostOptions.Section + ":Jobs");
         services.TryAddSingleton(new JobStorageOptions
         {
-            Container = prefix + "jobs",
-            JobsTable = prefix + "Jobs",
-            EventsTable = prefix + "JobEvents",
-            CheckpointsTable = prefix + "Checkpoints",
+            Container = jobs["Container"] ?? prefix + "jobs",
+            JobsTable = jobs["JobsTable"] ?? prefix + "Jobs",
+            EventsTable = jobs["EventsTable"] ?? prefix + "JobEvents",
+            CheckpointsTable = jobs["CheckpointsTable"] ?? prefix + "Checkpoints",
+            BaseModelCacheDirectory = jobs["BaseModelCacheDirectory"] ?? "",
         });
         services.TryAddSingleton<FineTuningJobCreator>();
         services.TryAddSingleton<IFineTuningJobsApi, FineTuningJobsApi>();
