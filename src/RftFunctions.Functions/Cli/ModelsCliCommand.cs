@@ -12,6 +12,8 @@ public static class ModelsCliCommand
                rft models get MODEL | rft models delete MODEL   (only ft: models can be deleted)
                rft models register --name N --path DIR [--project P]   upload a Hugging Face folder (config.json,
                                                      tokenizer.json, *.safetensors) into the configured storage
+               rft models register --name N --blob CONTAINER/PREFIX [--project P]   register a folder already in
+                                                     Blob Storage (same account), by reference
                rft models list --project P           list a project's models straight from storage (operators)
         options: --url URL (or RFT_URL / OPENAI_BASE_URL; default http://127.0.0.1:7071), --key KEY (or OPENAI_API_KEY)
         """;
