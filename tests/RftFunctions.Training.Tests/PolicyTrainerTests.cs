@@ -98,6 +98,38 @@ public sealed class PolicyTrainerTests
     }
 
     [Fact]
+    public void A_pass_that_turns_non_finite_after_a_good_pass_undoes_the_whole_step()
+    {
+        using var scope = NewDisposeScope();
+        var (model, tokenizer) = TinyModelFactory.Create(ModelArchitecture.Qwen3, seed: 6, Size);
+        // The first of two passes succeeds with an absurd learning rate; the weights it leaves overflow the second pass.
+        using var trainer = new PolicyTrainer(model, Config(FineTuningMode.Full) with { IterationsPerBatch = 2, LearningRate = 1e36 }, totalSteps: 10);
+        var before = Snapshot(trainer);
+
+        var metrics = trainer.Update(Rollouts(model, tokenizer, 0), step: 0);
+
+        Assert.True(metrics.Skipped, "the second pass was finite");
+        Assert.Contains("non-finite", metrics.SkipReason, StringComparison.Ordinal);
+        Assert.True(double.IsFinite(metrics.GradNorm) && double.IsFinite(metrics.Loss));
+        Assert.Equal(before, Snapshot(trainer));
+    }
+
+    [Fact]
+    public void An_injected_non_finite_loss_skips_only_the_chosen_step()
+    {
+        using var scope = NewDisposeScope();
+        var (model, tokenizer) = TinyModelFactory.Create(ModelArchitecture.Qwen3, seed: 7, Size);
+        using var trainer = new PolicyTrainer(model, Config() with { InjectNonFiniteLossAtSteps = [1] }, totalSteps: 10);
+
+        Assert.False(trainer.Update(Rollouts(model, tokenizer, 0), step: 0).Skipped);
+        var before = Snapshot(trainer);
+        var skipped = trainer.Update(Rollouts(model, tokenizer, 1), step: 1);
+        Assert.True(skipped.Skipped);
+        Assert.Equal(before, Snapshot(trainer));
+        Assert.False(trainer.Update(Rollouts(model, tokenizer, 2), step: 2).Skipped);
+    }
+
+    [Fact]
     public void Resuming_from_saved_adapter_and_optimizer_state_reproduces_the_next_step_exactly()
     {
         using var scope = NewDisposeScope();

@@ -137,6 +137,17 @@ public sealed record RftTrainingConfig
     /// <summary>Steps per orchestration generation before ContinueAsNew (bounds history size).</summary>
     public int StepsPerGeneration { get; init; } = 10;
 
+    // ---- Compute budget and fault injection ------------------------------------------------------------------
+    /// <summary>Optional compute budget: when the job has used it up it pauses itself (see <see cref="ComputeBudget"/>).</summary>
+    public ComputeBudget? Budget { get; init; }
+
+    /// <summary>
+    /// Test-only fault injection: 0-based steps whose loss is made NaN, so the NaN/Inf guard (skip the update, warn,
+    /// continue from the last good state) can be exercised end to end through the orchestration. Empty in real jobs;
+    /// OpenAI's hyperparameters never set it.
+    /// </summary>
+    public IReadOnlyList<int> InjectNonFiniteLossAtSteps { get; init; } = [];
+
     /// <summary>The objective's options.</summary>
     public PolicyLossOptions PolicyLossOptions => new()
     {
@@ -187,6 +198,8 @@ public sealed record RftTrainingConfig
         Check(EvalSamples >= 1, "EvalSamples must be at least 1");
         Check(CheckpointsKept >= 1, "CheckpointsKept must be at least 1");
         Check(StepsPerGeneration >= 1, "StepsPerGeneration must be at least 1");
+        if (Budget is not null) problems.AddRange(Budget.Validate());
+        Check(InjectNonFiniteLossAtSteps.All(s => s >= 0), "InjectNonFiniteLossAtSteps must hold 0-based steps");
         return problems;
     }
 }

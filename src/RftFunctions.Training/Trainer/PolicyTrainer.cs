@@ -66,6 +66,18 @@ public sealed class PolicyTrainer : IDisposable
         _policy.train();
         double lossSum = 0, clipLow = 0, clipHigh = 0, kl = 0, entropy = 0, gradNorm = 0;
         string? skipReason = null;
+        bool inject = _config.InjectNonFiniteLossAtSteps.Contains(step);
+        // With several passes, a non-finite pass after a good one must undo the good one too ("skip the update" means
+        // the whole step): keep the weights and optimiser state from before the first pass.
+        Tensor[]? snapshot = null;
+        if (_config.IterationsPerBatch > 1)
+        {
+            using var snapshotScope = NewDisposeScope();
+            snapshot = [.. _trainable.Select(p => p.detach().clone().DetachFromDisposeScope())];
+        }
+        using var optimizerSnapshot = new MemoryStream();
+        if (snapshot is not null) SaveOptimizerState(optimizerSnapshot);
+        bool stepped = false;
         for (int iteration = 0; iteration < _config.IterationsPerBatch && skipReason is null; iteration++)
         {
             ZeroGradients();
@@ -84,6 +96,7 @@ public sealed class PolicyTrainer : IDisposable
                 var result = PolicyLoss.Compute(scores.LogProbs, batch.OldLogProbs, advantage, batch.CompletionMask, _config.PolicyLossOptions, referenceLogProbs, accumulatedTokens);
                 // DAPO already divides by the whole accumulated batch's tokens; the others average per micro-batch.
                 var loss = _config.LossAggregation == LossAggregation.Dapo ? result.Loss : result.Loss / microBatches.Count;
+                if (inject) loss = loss * float.NaN;
                 double lossValue = loss.ToDouble();
                 if (!double.IsFinite(lossValue))
                 {
@@ -107,10 +120,24 @@ public sealed class PolicyTrainer : IDisposable
                 using var scope = NewDisposeScope();
                 gradNorm = nn.utils.clip_grad_norm_(_trainable, _config.MaxGradNorm);
                 if (!double.IsFinite(gradNorm)) skipReason = $"non-finite gradient norm ({gradNorm})";
-                else _optimizer.step();
+                else
+                {
+                    _optimizer.step();
+                    stepped = true;
+                }
             }
             if (skipReason is not null) ZeroGradients();
         }
+        if (skipReason is not null && stepped && snapshot is not null)
+        {
+            using (no_grad())
+            {
+                for (int i = 0; i < snapshot.Length; i++) _trainable[i].copy_(snapshot[i]);
+            }
+            optimizerSnapshot.Position = 0;
+            LoadOptimizerState(optimizerSnapshot);
+        }
+        foreach (var t in snapshot ?? []) t.Dispose();
 
         var lengths = samples.Select(s => s.CompletionIds.Count).ToArray();
         double mean = rewards.Average();
@@ -120,9 +147,10 @@ public sealed class PolicyTrainer : IDisposable
             RewardMean = mean,
             RewardStd = Math.Sqrt(rewards.Sum(r => (r - mean) * (r - mean)) / Math.Max(1, rewards.Length - 1)),
             FractionZeroStdGroups = advantages.FractionZeroVariance,
-            Loss = lossSum / _config.IterationsPerBatch,
+            Loss = skipReason is null ? lossSum / _config.IterationsPerBatch : 0,
             LearningRate = learningRate,
-            GradNorm = gradNorm,
+            // Metrics travel as JSON, which has no NaN: a non-finite norm is in SkipReason instead.
+            GradNorm = double.IsFinite(gradNorm) ? gradNorm : 0,
             ClipRatioLow = clipLow / _config.IterationsPerBatch,
             ClipRatioHigh = clipHigh / _config.IterationsPerBatch,
             Kl = kl / _config.IterationsPerBatch,
