@@ -51,11 +51,17 @@ public sealed class TrainingJobService(JobStore store, DurableTaskClient client)
     }
 
     /// <summary>Resumes a paused job (returned as queued, as OpenAI does).</summary>
-    public async Task<FineTuningJobObject> ResumeAsync(string jobId, CancellationToken cancellationToken = default)
+    public Task<FineTuningJobObject> ResumeAsync(string jobId, CancellationToken cancellationToken = default) =>
+        ResumeAsync(jobId, null, cancellationToken);
+
+    /// <summary>Resumes a paused job under a new compute budget (null keeps the job's; a job paused by its budget
+    /// then continues with one more allowance of the same size).</summary>
+    public async Task<FineTuningJobObject> ResumeAsync(string jobId, Training.Config.ComputeBudget? budget, CancellationToken cancellationToken = default)
     {
         var job = await RequireAsync(jobId, cancellationToken);
         if (job.Status != JobStatus.Paused) throw new InvalidOperationException($"job {jobId} is {job.Status}; only a paused job can be resumed");
-        await client.RaiseEventAsync(jobId, TrainingJobOrchestrator.ControlEvent, "resume", cancellationToken);
+        if (budget is not null && budget.Validate().FirstOrDefault() is { } problem) throw new ArgumentException(problem, nameof(budget));
+        await client.RaiseEventAsync(jobId, TrainingJobOrchestrator.ControlEvent, new ControlCommand(ControlCommand.Resume, budget).ToPayload(), cancellationToken);
         return job with { Status = JobStatus.Queued };
     }
 

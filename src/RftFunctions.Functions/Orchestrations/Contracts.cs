@@ -1,3 +1,4 @@
+using RftFunctions.Training.Config;
 using RftFunctions.Training.Trainer;
 
 namespace RftFunctions.Functions.Orchestrations;
@@ -5,14 +6,17 @@ namespace RftFunctions.Functions.Orchestrations;
 /// <summary>What ValidateJob found: the numbers the orchestrator needs to compute prompts deterministically.</summary>
 public sealed record JobPlan(
     int TotalSteps, int TrainExamples, int ValidExamples, long Seed, int PromptsPerStep, int SamplesPerPrompt, int Epochs,
-    int EvalInterval, int EvalSamples, int StepsPerGeneration, int RolloutShardPrompts);
+    int EvalInterval, int EvalSamples, int StepsPerGeneration, int RolloutShardPrompts, ComputeBudget? Budget = null);
 
 /// <summary>The TrainingJob orchestration's input, carried across ContinueAsNew.</summary>
 /// <param name="JobId">The job.</param>
 /// <param name="Plan">Null in the first generation (ValidateJob fills it).</param>
 /// <param name="NextStep">0-based step to run next.</param>
 /// <param name="EventSequence">The next job-event sequence number (deterministic event ids).</param>
-public sealed record TrainingJobState(string JobId, JobPlan? Plan = null, int NextStep = 0, long EventSequence = 1);
+/// <param name="Used">Compute used so far (trained tokens, seconds running steps).</param>
+/// <param name="Budget">The budget in force (null = the plan's; a resume may raise it).</param>
+public sealed record TrainingJobState(string JobId, JobPlan? Plan = null, int NextStep = 0, long EventSequence = 1,
+    ComputeUsage? Used = null, ComputeBudget? Budget = null);
 
 /// <summary>Which data a rollout samples from.</summary>
 public static class Split
@@ -51,12 +55,26 @@ public sealed record ValidationInput(string JobId, int Step, string PolicyPrefix
 public sealed record ValidationResult(double RewardMean, int Count, IReadOnlyDictionary<string, double> SubRewardMeans,
     IReadOnlyDictionary<string, string> SubTypes, IReadOnlyDictionary<string, int> ErrorCounts, double SamplingSeconds, double GradingSeconds);
 
-/// <summary>Wall-clock split of one step, seconds.</summary>
-public sealed record StepTiming(double Sampling, double Grading, double Training, double Eval, double FullIteration, double InsideActivities);
+/// <summary>
+/// Wall-clock split of one step, seconds: the orchestrator's view of each phase (dispatch included), the whole step,
+/// and the time spent inside the work activities on the step's critical path (slowest shard of each fan-out), in
+/// total and per phase.
+/// </summary>
+public sealed record StepTiming(double Sampling, double Grading, double Training, double Eval, double FullIteration, double InsideActivities,
+    double SamplingInside = 0, double GradingInside = 0, double TrainingInside = 0, double EvalInside = 0);
 
 /// <summary>RecordMetrics input: everything the step's metrics event says.</summary>
+/// <param name="JobId">The job.</param>
+/// <param name="Sequence">The metrics event's sequence.</param>
+/// <param name="Step">1-based step.</param>
+/// <param name="TotalSteps">Steps in the job.</param>
+/// <param name="Train">The step's training grades.</param>
+/// <param name="Update">The policy update's metrics.</param>
+/// <param name="Validation">Validation results when the step validated.</param>
+/// <param name="Timing">Where the step's time went.</param>
+/// <param name="WarningSequence">The sequence of the warning event a skipped update records (null when none).</param>
 public sealed record StepReport(string JobId, long Sequence, int Step, int TotalSteps, GradeTotals Train,
-    PolicyUpdateMetrics Update, ValidationResult? Validation, StepTiming Timing);
+    PolicyUpdateMetrics Update, ValidationResult? Validation, StepTiming Timing, long? WarningSequence = null);
 
 /// <summary>Sums of a step's training grades.</summary>
 public sealed record GradeTotals(double RewardMean, int Count, IReadOnlyDictionary<string, double> SubRewardMeans,

@@ -30,6 +30,19 @@ public sealed class RecordMetricsActivity(JobStore store) : TaskActivity<StepRep
             Type = "metrics",
             Data = JsonSerializer.SerializeToElement(data),
         }, context.CancellationToken);
+        if (report.Update.Skipped && report.WarningSequence is { } warning)
+        {
+            // Its own message event too, so a user reading messages (not metrics) sees that a step did not train.
+            await store.AppendEventAsync(report.JobId, warning, new JobEventObject
+            {
+                Id = "",
+                CreatedAt = DateTimeOffset.UtcNow.ToUnixTimeSeconds(),
+                Level = "warn",
+                Message = string.Create(CultureInfo.InvariantCulture,
+                    $"Step {report.Step}: policy update skipped ({report.Update.SkipReason}); the weights and optimizer state stay those after step {report.Step - 1} and training continues"),
+                Type = "message",
+            }, context.CancellationToken);
+        }
         await store.UpdateAsync(report.JobId, job => job with
         {
             TrainedSteps = Math.Max(job.TrainedSteps, report.Step),
@@ -81,6 +94,15 @@ public sealed class RecordMetricsActivity(JobStore store) : TaskActivity<StepRep
                     ["full_iteration"] = r.Timing.FullIteration,
                     ["orchestration"] = Math.Max(0, r.Timing.FullIteration - r.Timing.InsideActivities),
                 },
+                // Time inside the work activities on the step's critical path; the rest of full_iteration is dispatch.
+                ["inside_activities"] = new JsonObject
+                {
+                    ["sampling"] = r.Timing.SamplingInside,
+                    ["grading"] = r.Timing.GradingInside,
+                    ["training"] = r.Timing.TrainingInside,
+                    ["eval"] = r.Timing.EvalInside,
+                    ["total"] = r.Timing.InsideActivities,
+                },
             },
             ["diagnostics"] = new JsonObject
             {
@@ -89,7 +111,9 @@ public sealed class RecordMetricsActivity(JobStore store) : TaskActivity<StepRep
                 ["entropy"] = u.Entropy,
                 ["clip_ratio_low"] = u.ClipRatioLow,
                 ["clip_ratio_high"] = u.ClipRatioHigh,
+                ["clip_ratio_region"] = u.ClipRatioLow + u.ClipRatioHigh,
                 ["completion_length_mean"] = u.CompletionLengthMean,
+                ["completion_length_min"] = u.CompletionLengthMin,
                 ["completion_length_max"] = u.CompletionLengthMax,
                 ["clipped_fraction"] = u.TruncatedFraction,
                 ["frac_reward_zero_std"] = u.FractionZeroStdGroups,
@@ -98,6 +122,7 @@ public sealed class RecordMetricsActivity(JobStore store) : TaskActivity<StepRep
                 ["lr"] = u.LearningRate,
                 ["tokens"] = u.Tokens,
                 ["update_skipped"] = u.Skipped,
+                ["skip_reason"] = u.SkipReason,
             },
         };
     }

@@ -1,20 +1,24 @@
 using System.Globalization;
 using RftFunctions.Durable;
 using RftFunctions.Functions.Jobs;
+using RftFunctions.Training.Config;
 using RftFunctions.Training.Datasets;
 
 namespace RftFunctions.Functions.Orchestrations;
 
 /// <summary>
 /// One RFT job: ValidateJob, then per step Rollout fan-out → Grade fan-out → PolicyUpdate → (every eval_interval
-/// steps and at the end) Validation + Checkpoint → RecordMetrics, then Finalize. Deterministic: the prompts of a step
-/// are <see cref="PromptSchedule"/>(seed).ForStep(step) computed here, event ids come from a counter carried in the
-/// input. Pause, resume and cancel arrive as the <see cref="ControlEvent"/> external event and are honoured between
-/// steps; ContinueAsNew every <c>StepsPerGeneration</c> steps bounds history.
+/// steps and at the end) Validation, then the step's bookkeeping (RecordMetrics, Checkpoint), then Finalize.
+/// Deterministic: the prompts of a step are <see cref="PromptSchedule"/>(seed).ForStep(step) computed here, event ids
+/// come from a counter carried in the input. The bookkeeping of step k runs while step k+1 samples (it only reads
+/// what step k wrote), so it costs no extra round trip on the critical path; it is awaited before any status change.
+/// Pause, resume and cancel arrive as the <see cref="ControlEvent"/> external event and are honoured between steps;
+/// a compute budget (<see cref="ComputeBudget"/>) pauses the job by itself. ContinueAsNew every
+/// <c>StepsPerGeneration</c> steps bounds history.
 /// </summary>
 public sealed class TrainingJobOrchestrator : TaskOrchestrator<TrainingJobState, TrainingJobOutcome>
 {
-    /// <summary>The external event carrying "pause", "resume" or "cancel".</summary>
+    /// <summary>The external event carrying a <see cref="ControlCommand"/> payload.</summary>
     public const string ControlEvent = "control";
 
     /// <inheritdoc />
@@ -42,24 +46,42 @@ public sealed class TrainingJobOrchestrator : TaskOrchestrator<TrainingJobState,
         }
 
         var schedule = new PromptSchedule(plan.TrainExamples, plan.PromptsPerStep, plan.Epochs, plan.Seed);
+        var used = state.Used ?? new ComputeUsage();
+        var budget = state.Budget ?? plan.Budget;
         using var cancelWait = new CancellationTokenSource();
-        var control = context.WaitForExternalEvent<string>(ControlEvent, cancelWait.Token);
+        var control = new ControlChannel(context, cancelWait.Token);
         int step = state.NextStep;
         int generationEnd = Math.Min(plan.TotalSteps, state.NextStep + Math.Max(1, plan.StepsPerGeneration));
+        Task bookkeeping = Task.CompletedTask;
         try
         {
             for (; step < generationEnd; step++)
             {
-                if (control.IsCompletedSuccessfully)
+                if (control.HasCommand)
                 {
-                    if (await HonourAsync(context, control.Result, SetStatus)) return new TrainingJobOutcome(JobStatus.Cancelled, null, step);
-                    control = context.WaitForExternalEvent<string>(ControlEvent, cancelWait.Token);
+                    await bookkeeping;
+                    var outcome = await HonourAsync(control, await control.NextAsync(), null, SetStatus);
+                    if (outcome.Cancelled) return new TrainingJobOutcome(JobStatus.Cancelled, null, step);
+                    budget = outcome.Budget ?? budget;
                 }
-                await RunStepAsync(context, state.JobId, plan, schedule, step, NextSequence);
+                var done = await RunStepAsync(context, state.JobId, plan, schedule, step, bookkeeping, NextSequence);
+                bookkeeping = done.Bookkeeping;
+                used = used.Add(done.Tokens, done.Seconds);
+                if (step + 1 < plan.TotalSteps && budget?.Exhausted(used) is { } why)
+                {
+                    await bookkeeping;
+                    var message = $"Compute budget reached after step {step + 1}: {why}. The job is paused; resume continues with one more allowance of the same size, or resume with a higher budget";
+                    var outcome = await HonourAsync(control, new ControlCommand(ControlCommand.Pause), message, SetStatus);
+                    if (outcome.Cancelled) return new TrainingJobOutcome(JobStatus.Cancelled, null, step + 1);
+                    budget = outcome.Budget ?? budget!.Extend(used, plan.Budget ?? budget!);
+                }
             }
-            if (control.IsCompletedSuccessfully && step < plan.TotalSteps)
+            await bookkeeping;
+            if (control.HasCommand && step < plan.TotalSteps)
             {
-                if (await HonourAsync(context, control.Result, SetStatus)) return new TrainingJobOutcome(JobStatus.Cancelled, null, step);
+                var outcome = await HonourAsync(control, await control.NextAsync(), null, SetStatus);
+                if (outcome.Cancelled) return new TrainingJobOutcome(JobStatus.Cancelled, null, step);
+                budget = outcome.Budget ?? budget;
             }
         }
         catch (TaskFailedException ex)
@@ -75,7 +97,7 @@ public sealed class TrainingJobOrchestrator : TaskOrchestrator<TrainingJobState,
 
         if (step < plan.TotalSteps)
         {
-            context.ContinueAsNew(new TrainingJobState(state.JobId, plan, step, sequence));
+            context.ContinueAsNew(new TrainingJobState(state.JobId, plan, step, sequence, used, budget));
             return new TrainingJobOutcome(JobStatus.Running, null, step);
         }
         var model = await context.CallActivityAsync<string>(RftOrchestrations.Finalize,
@@ -83,38 +105,76 @@ public sealed class TrainingJobOrchestrator : TaskOrchestrator<TrainingJobState,
         return new TrainingJobOutcome(JobStatus.Succeeded, model, plan.TotalSteps);
     }
 
-    /// <summary>Pause waits (durably) for resume or cancel; returns true when the job was cancelled.</summary>
-    private static async Task<bool> HonourAsync(TaskOrchestrationContext context, string command, Func<string, string, string?, int?, Task> setStatus)
+    /// <summary>What honouring a control command decided.</summary>
+    private sealed record ControlOutcome(bool Cancelled, ComputeBudget? Budget);
+
+    /// <summary>
+    /// Pause waits (durably) for resume or cancel; a resume may carry a new budget. <paramref name="pauseMessage"/>
+    /// replaces the plain pause message (the budget says why it paused).
+    /// </summary>
+    private static async Task<ControlOutcome> HonourAsync(ControlChannel control, ControlCommand command, string? pauseMessage,
+        Func<string, string, string?, int?, Task> setStatus)
     {
         while (true)
         {
-            switch (command.Trim().ToLowerInvariant())
+            switch (command.Command)
             {
-                case "cancel":
+                case ControlCommand.Cancel:
                     await setStatus(JobStatus.Cancelled, "Fine-tuning job cancelled", null, null);
-                    return true;
-                case "pause":
-                    await setStatus(JobStatus.Paused, "Fine-tuning job paused", null, null);
-                    command = await context.WaitForExternalEvent<string>(ControlEvent);
-                    if (command.Trim().Equals("resume", StringComparison.OrdinalIgnoreCase))
+                    return new ControlOutcome(true, null);
+                case ControlCommand.Pause:
+                    await setStatus(JobStatus.Paused, pauseMessage ?? "Fine-tuning job paused", null, null);
+                    while (true)
                     {
-                        await setStatus(JobStatus.Running, "Fine-tuning job resumed", null, null);
-                        return false;
+                        command = await control.NextAsync();
+                        if (command.Command is ControlCommand.Resume or ControlCommand.Cancel) break;
+                    }
+                    if (command.Command == ControlCommand.Resume)
+                    {
+                        var raised = command.Budget is null ? "" : " with a new compute budget";
+                        await setStatus(JobStatus.Running, "Fine-tuning job resumed" + raised, null, null);
+                        return new ControlOutcome(false, command.Budget);
                     }
                     break;
                 default:
-                    return false;
+                    return new ControlOutcome(false, null);
             }
         }
     }
 
-    private static async Task RunStepAsync(TaskOrchestrationContext context, string jobId, JobPlan plan, PromptSchedule schedule, int step, Func<long> nextSequence)
+    /// <summary>
+    /// The job's control events through exactly one outstanding waiter: with two, an event could complete the one
+    /// nobody awaits (e.g. a resume swallowed while the budget holds the job).
+    /// </summary>
+    private sealed class ControlChannel(TaskOrchestrationContext context, CancellationToken cancellation)
+    {
+        private Task<string> _pending = context.WaitForExternalEvent<string>(ControlEvent, cancellation);
+
+        /// <summary>True when a command has arrived and not been taken.</summary>
+        public bool HasCommand => _pending.IsCompletedSuccessfully;
+
+        /// <summary>The next command (waits durably for it).</summary>
+        public async Task<ControlCommand> NextAsync()
+        {
+            var payload = await _pending;
+            _pending = context.WaitForExternalEvent<string>(ControlEvent, cancellation);
+            return ControlCommand.Parse(payload);
+        }
+    }
+
+    /// <summary>A finished step: its pending bookkeeping and the compute it used.</summary>
+    private sealed record StepDone(Task Bookkeeping, long Tokens, double Seconds);
+
+    private static async Task<StepDone> RunStepAsync(TaskOrchestrationContext context, string jobId, JobPlan plan, PromptSchedule schedule, int step,
+        Task previousBookkeeping, Func<long> nextSequence)
     {
         var prompts = schedule.ForStep(step).ExampleIndices;
         var policy = step == 0 ? null : JobBlobs.State(jobId, step - 1);
         var t0 = context.CurrentUtcDateTime;
-        var rollouts = await Task.WhenAll(prompts.Chunk(plan.RolloutShardPrompts).Select((indices, shard) => context.CallActivityAsync<RolloutResult>(
-            RftOrchestrations.Rollout, new RolloutInput(jobId, step, shard, Split.Train, indices, plan.SamplesPerPrompt, policy), RftOrchestrations.Retry)));
+        var rolloutTasks = prompts.Chunk(plan.RolloutShardPrompts).Select((indices, shard) => context.CallActivityAsync<RolloutResult>(
+            RftOrchestrations.Rollout, new RolloutInput(jobId, step, shard, Split.Train, indices, plan.SamplesPerPrompt, policy), RftOrchestrations.Retry)).ToList();
+        await previousBookkeeping;
+        var rollouts = await Task.WhenAll(rolloutTasks);
         var t1 = context.CurrentUtcDateTime;
         var grades = await Task.WhenAll(rollouts.Select((r, shard) => context.CallActivityAsync<GradeResult>(
             RftOrchestrations.Grade, new GradeInput(jobId, step, shard, Split.Train, r.Blob), RftOrchestrations.Retry)));
@@ -128,11 +188,20 @@ public sealed class TrainingJobOrchestrator : TaskOrchestrator<TrainingJobState,
             validation = await context.CallSubOrchestratorAsync<ValidationResult>(RftOrchestrations.Validation, new ValidationInput(jobId, step, update.StatePrefix, plan));
         var t4 = context.CurrentUtcDateTime;
         var train = GradeTotals.Of(grades);
-        double inside = rollouts.Max(r => r.Seconds) + grades.Max(g => g.Seconds) + update.Seconds
-            + (validation is null ? 0 : validation.SamplingSeconds + validation.GradingSeconds);
-        var timing = new StepTiming((t1 - t0).TotalSeconds, (t2 - t1).TotalSeconds, (t3 - t2).TotalSeconds, (t4 - t3).TotalSeconds, (t4 - t0).TotalSeconds, inside);
-        await context.CallActivityAsync(RftOrchestrations.RecordMetrics, new StepReport(jobId, nextSequence(), step + 1, plan.TotalSteps, train, update.Metrics, validation, timing), RftOrchestrations.Retry);
-        if (validation is not null)
-            await context.CallActivityAsync(RftOrchestrations.Checkpoint, new CheckpointInput(jobId, nextSequence(), step, update.StatePrefix, validation, train.RewardMean), RftOrchestrations.Retry);
+        double sampling = rollouts.Max(r => r.Seconds), grading = grades.Max(g => g.Seconds);
+        double eval = validation is null ? 0 : validation.SamplingSeconds + validation.GradingSeconds;
+        var timing = new StepTiming((t1 - t0).TotalSeconds, (t2 - t1).TotalSeconds, (t3 - t2).TotalSeconds, (t4 - t3).TotalSeconds, (t4 - t0).TotalSeconds,
+            sampling + grading + update.Seconds + eval, sampling, grading, update.Seconds, eval);
+        var report = new StepReport(jobId, nextSequence(), step + 1, plan.TotalSteps, train, update.Metrics, validation, timing,
+            update.Metrics.Skipped ? nextSequence() : null);
+        var checkpoint = validation is null ? null
+            : new CheckpointInput(jobId, nextSequence(), step, update.StatePrefix, validation, train.RewardMean);
+        return new StepDone(BookkeepingAsync(context, report, checkpoint), update.Metrics.Tokens, (t4 - t0).TotalSeconds);
+    }
+
+    private static async Task BookkeepingAsync(TaskOrchestrationContext context, StepReport report, CheckpointInput? checkpoint)
+    {
+        await context.CallActivityAsync(RftOrchestrations.RecordMetrics, report, RftOrchestrations.Retry);
+        if (checkpoint is not null) await context.CallActivityAsync(RftOrchestrations.Checkpoint, checkpoint, RftOrchestrations.Retry);
     }
 }

@@ -106,8 +106,10 @@ internal sealed class TrainingTestHost : IAsyncDisposable
         StepsPerGeneration = stepsPerGeneration,
     };
 
-    /// <summary>Uploads <paramref name="trainLines"/> training and 2 validation lines and creates the job.</summary>
-    public async Task<string> CreateJobAsync(string jobId, RftTrainingConfig config, int trainLines = 6, string grader = Grader)
+    /// <summary>Uploads <paramref name="trainLines"/> training and <paramref name="validLines"/> validation lines and creates
+    /// the job; <paramref name="stop"/> replaces the default stop strings (upper-case letters and digits).</summary>
+    public async Task<string> CreateJobAsync(string jobId, RftTrainingConfig config, int trainLines = 6, string grader = Grader,
+        IReadOnlyList<string>? stop = null, int validLines = 2)
     {
         static string Line(int i) => JsonSerializer.Serialize(new
         {
@@ -117,7 +119,7 @@ internal sealed class TrainingTestHost : IAsyncDisposable
         var container = Store.Container;
         await container.CreateIfNotExistsAsync(cancellationToken: Ct);
         await container.GetBlobClient($"{jobId}/input/train.jsonl").UploadAsync(BinaryData.FromString(string.Join("\n", Enumerable.Range(0, trainLines).Select(Line))), Ct);
-        await container.GetBlobClient($"{jobId}/input/valid.jsonl").UploadAsync(BinaryData.FromString(string.Join("\n", Enumerable.Range(100, 2).Select(Line))), Ct);
+        await container.GetBlobClient($"{jobId}/input/valid.jsonl").UploadAsync(BinaryData.FromString(string.Join("\n", Enumerable.Range(100, validLines).Select(Line))), Ct);
         await Jobs.CreateAsync(new TrainingJobSpec
         {
             JobId = jobId,
@@ -131,7 +133,7 @@ internal sealed class TrainingTestHost : IAsyncDisposable
             RolloutShardPrompts = 1,
             // A random byte model rarely samples EOS; stopping at an upper-case letter or digit (~14% per token) makes
             // most completions finish inside 8 tokens, so graders score them instead of flagging truncation.
-            Stop = [.. Enumerable.Range('A', 26).Concat(Enumerable.Range('0', 10)).Select(c => ((char)c).ToString())],
+            Stop = stop ?? [.. Enumerable.Range('A', 26).Concat(Enumerable.Range('0', 10)).Select(c => ((char)c).ToString())],
         }, cancellationToken: Ct);
         return jobId;
     }
