@@ -55,6 +55,8 @@ public static class RftHost
             RftFunctions.Functions.Api.OpenAiApi.MapOpenAiApi(app);
             // The live dashboard page; it reads the /v1 jobs API with the user's key.
             RftFunctions.Functions.Dashboard.DashboardEndpoints.MapDashboard(app);
+            // Event Grid's blob events (datasets uploads, checkpoint manifests) when infra turns them on.
+            RftFunctions.Functions.Triggers.EventGridWebhook.MapEventGridWebhook(app);
         }
         app.Logger.LogInformation("RftFunctions host: roles {Roles}, storage {Storage}, content root {Root}",
             string.Join(",", options.RoleSet.Order()), account.Description, root);

@@ -49,6 +49,7 @@ public static class RftOrchestrations
     public static DurableTaskRegistry Register(DurableTaskRegistry registry)
     {
         ArgumentNullException.ThrowIfNull(registry);
+        CheckpointEvaluation.Register(registry);
         return registry
             .AddOrchestrator(TrainingJob, _ => new TrainingJobOrchestrator())
             .AddOrchestrator(Validation, _ => new ValidationOrchestrator())

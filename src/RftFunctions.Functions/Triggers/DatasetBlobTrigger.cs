@@ -47,10 +47,7 @@ public sealed class DatasetBlobTrigger(StorageAccount storage, ApiOptions option
     /// <inheritdoc />
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        var blobs = storage.CreateBlobServiceClient();
-        var datasets = blobs.GetBlobContainerClient(options.DatasetsContainer);
-        var receipts = blobs.GetBlobContainerClient(ReceiptsContainer);
-        var poison = storage.CreateQueueServiceClient(new QueueClientOptions { MessageEncoding = QueueMessageEncoding.Base64 }).GetQueueClient(options.PoisonQueue);
+        var (datasets, receipts, poison) = Clients();
         var delay = TimeSpan.FromMilliseconds(Math.Max(50, options.BlobTriggerPollMilliseconds));
         bool ready = false;
         while (!stoppingToken.IsCancellationRequested)
@@ -59,9 +56,7 @@ public sealed class DatasetBlobTrigger(StorageAccount storage, ApiOptions option
             {
                 if (!ready)
                 {
-                    await datasets.CreateIfNotExistsAsync(cancellationToken: stoppingToken);
-                    await receipts.CreateIfNotExistsAsync(cancellationToken: stoppingToken);
-                    await poison.CreateIfNotExistsAsync(cancellationToken: stoppingToken);
+                    await EnsureCreatedAsync(datasets, receipts, poison, stoppingToken);
                     ready = true;
                 }
                 await ScanAsync(datasets, receipts, poison, stoppingToken);
@@ -79,34 +74,72 @@ public sealed class DatasetBlobTrigger(StorageAccount storage, ApiOptions option
         }
     }
 
+    /// <summary>
+    /// Processes the current version of one blob of the datasets container (the Event Grid path): the same receipt,
+    /// lease, attempts and poison handling as the scan, so a duplicate event or a scan that saw it too does nothing.
+    /// Returns false when the blob no longer exists.
+    /// </summary>
+    public async Task<bool> ProcessBlobAsync(string blobName, CancellationToken cancellationToken)
+    {
+        var (datasets, receipts, poison) = Clients();
+        await EnsureCreatedAsync(datasets, receipts, poison, cancellationToken);
+        ETag etag;
+        try
+        {
+            etag = (await datasets.GetBlobClient(blobName).GetPropertiesAsync(cancellationToken: cancellationToken)).Value.ETag;
+        }
+        catch (RequestFailedException e) when (e.Status == 404)
+        {
+            return false;
+        }
+        await ClaimAndProcessAsync(datasets, receipts, poison, blobName, etag, cancellationToken);
+        return true;
+    }
+
+    private (BlobContainerClient Datasets, BlobContainerClient Receipts, QueueClient Poison) Clients()
+    {
+        var blobs = storage.CreateBlobServiceClient();
+        return (blobs.GetBlobContainerClient(options.DatasetsContainer), blobs.GetBlobContainerClient(ReceiptsContainer),
+            storage.CreateQueueServiceClient(new QueueClientOptions { MessageEncoding = QueueMessageEncoding.Base64 }).GetQueueClient(options.PoisonQueue));
+    }
+
+    private static async Task EnsureCreatedAsync(BlobContainerClient datasets, BlobContainerClient receipts, QueueClient poison, CancellationToken cancellationToken)
+    {
+        await datasets.CreateIfNotExistsAsync(cancellationToken: cancellationToken);
+        await receipts.CreateIfNotExistsAsync(cancellationToken: cancellationToken);
+        await poison.CreateIfNotExistsAsync(cancellationToken: cancellationToken);
+    }
+
     private async Task ScanAsync(BlobContainerClient datasets, BlobContainerClient receipts, QueueClient poison, CancellationToken cancellationToken)
     {
         await foreach (var item in datasets.GetBlobsAsync(cancellationToken: cancellationToken))
-        {
-            var etag = item.Properties.ETag ?? default;
-            var receiptName = ReceiptName(options.HostId, datasets.Name, item.Name, etag);
-            if (_done.ContainsKey(receiptName)) continue;
-            var receipt = receipts.GetBlockBlobClient(receiptName);
-            IDictionary<string, string> metadata;
-            try
-            {
-                metadata = new Dictionary<string, string> { ["Attempts"] = "0" };
-                await receipt.UploadAsync(new MemoryStream(), new BlobUploadOptions { Conditions = new BlobRequestConditions { IfNoneMatch = ETag.All }, Metadata = metadata }, cancellationToken);
-            }
-            catch (RequestFailedException e) when (e.Status is 409 or 412)
-            {
-                metadata = (await receipt.GetPropertiesAsync(cancellationToken: cancellationToken)).Value.Metadata;
-            }
-            if (metadata.TryGetValue("Completed", out var completed) && completed == "true")
-            {
-                _done[receiptName] = true;
-                continue;
-            }
-            await ProcessClaimedAsync(datasets, item, receipt, poison, cancellationToken);
-        }
+            await ClaimAndProcessAsync(datasets, receipts, poison, item.Name, item.Properties.ETag ?? default, cancellationToken);
     }
 
-    private async Task ProcessClaimedAsync(BlobContainerClient datasets, BlobItem item, BlockBlobClient receipt, QueueClient poison, CancellationToken cancellationToken)
+    private async Task ClaimAndProcessAsync(BlobContainerClient datasets, BlobContainerClient receipts, QueueClient poison, string blobName, ETag etag, CancellationToken cancellationToken)
+    {
+        var receiptName = ReceiptName(options.HostId, datasets.Name, blobName, etag);
+        if (_done.ContainsKey(receiptName)) return;
+        var receipt = receipts.GetBlockBlobClient(receiptName);
+        IDictionary<string, string> metadata;
+        try
+        {
+            metadata = new Dictionary<string, string> { ["Attempts"] = "0" };
+            await receipt.UploadAsync(new MemoryStream(), new BlobUploadOptions { Conditions = new BlobRequestConditions { IfNoneMatch = ETag.All }, Metadata = metadata }, cancellationToken);
+        }
+        catch (RequestFailedException e) when (e.Status is 409 or 412)
+        {
+            metadata = (await receipt.GetPropertiesAsync(cancellationToken: cancellationToken)).Value.Metadata;
+        }
+        if (metadata.TryGetValue("Completed", out var completed) && completed == "true")
+        {
+            _done[receiptName] = true;
+            return;
+        }
+        await ProcessClaimedAsync(datasets, blobName, etag, receipt, poison, cancellationToken);
+    }
+
+    private async Task ProcessClaimedAsync(BlobContainerClient datasets, string blobName, ETag etag, BlockBlobClient receipt, QueueClient poison, CancellationToken cancellationToken)
     {
         var lease = receipt.GetBlobLeaseClient();
         try
@@ -123,19 +156,18 @@ public sealed class DatasetBlobTrigger(StorageAccount storage, ApiOptions option
             var metadata = (await receipt.GetPropertiesAsync(conditions, cancellationToken)).Value.Metadata;
             if (metadata.TryGetValue("Completed", out var completed) && completed == "true") return;
             int attempts = metadata.TryGetValue("Attempts", out var a) && int.TryParse(a, out var n) ? n : 0;
-            var etag = item.Properties.ETag ?? default;
             try
             {
-                var file = await RegisterAsync(datasets, item, etag, cancellationToken);
+                var file = await RegisterAsync(datasets, blobName, etag, cancellationToken);
                 metadata["Completed"] = "true";
                 metadata["FileId"] = file.Id;
-                logger.LogInformation("datasets blob trigger: {Blob} registered as {File} ({Status})", item.Name, file.Id, file.Status);
+                logger.LogInformation("datasets blob trigger: {Blob} registered as {File} ({Status})", blobName, file.Id, file.Status);
             }
             catch (Exception e) when (e is not OperationCanceledException)
             {
                 attempts++;
                 metadata["Attempts"] = attempts.ToString(System.Globalization.CultureInfo.InvariantCulture);
-                logger.LogWarning("datasets blob trigger: attempt {Attempt} for {Blob} failed: {Error}", attempts, item.Name, e.Message);
+                logger.LogWarning("datasets blob trigger: attempt {Attempt} for {Blob} failed: {Error}", attempts, blobName, e.Message);
                 if (attempts >= MaxAttempts)
                 {
                     metadata["Completed"] = "true";
@@ -146,7 +178,7 @@ public sealed class DatasetBlobTrigger(StorageAccount storage, ApiOptions option
                         FunctionId,
                         BlobType = "BlockBlob",
                         ContainerName = datasets.Name,
-                        BlobName = item.Name,
+                        BlobName = blobName,
                         ETag = etag.ToString(),
                         Error = e.Message,
                     }), cancellationToken);
@@ -161,14 +193,14 @@ public sealed class DatasetBlobTrigger(StorageAccount storage, ApiOptions option
         }
     }
 
-    private async Task<FileObject> RegisterAsync(BlobContainerClient datasets, BlobItem item, ETag etag, CancellationToken cancellationToken)
+    private async Task<FileObject> RegisterAsync(BlobContainerClient datasets, string blobName, ETag etag, CancellationToken cancellationToken)
     {
-        var segments = item.Name.Split('/');
+        var segments = blobName.Split('/');
         var project = segments.Length >= 2 ? segments[0] : options.DevelopmentProject;
         ApiKeyStore.ValidateProject(project);
-        var fileId = FileIdFor(item.Name, etag);
+        var fileId = FileIdFor(blobName, etag);
         var target = await files.BlobAsync(fileId, cancellationToken);
-        var source = datasets.GetBlobClient(item.Name);
+        var source = datasets.GetBlobClient(blobName);
         // The version the receipt names, and no other: a blob replaced meanwhile gets its own receipt.
         await using (var content = await source.OpenReadAsync(new BlobOpenReadOptions(false) { Conditions = new BlobRequestConditions { IfMatch = etag } }, cancellationToken))
             await target.UploadAsync(content, overwrite: true, cancellationToken);

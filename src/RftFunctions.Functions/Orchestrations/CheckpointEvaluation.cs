@@ -1,0 +1,101 @@
+using System.Globalization;
+using System.Text.RegularExpressions;
+using RftFunctions.Durable;
+using RftFunctions.Functions.Jobs;
+
+namespace RftFunctions.Functions.Orchestrations;
+
+/// <summary>
+/// Evaluation of a checkpoint on the full validation set, started by the event of its manifest appearing in Blob
+/// Storage (<c>{job}/checkpoints/{step}/manifest.json</c> in the jobs container; the manifest is written last, so the
+/// checkpoint is whole). One instance per checkpoint (<see cref="InstanceId"/>), so duplicate deliveries start it once.
+/// </summary>
+public static partial class CheckpointEvaluation
+{
+    /// <summary>The orchestration.</summary>
+    public const string Orchestration = "CheckpointEvaluation";
+
+    /// <summary>Records the result, the event and prunes to the best checkpoints.</summary>
+    public const string RecordActivity = "RecordCheckpointEvaluation";
+
+    /// <summary>The split tag of its rollout and grade blobs (validation items; blobs apart from the job's own validation).</summary>
+    public const string Split = "ckpteval";
+
+    /// <summary>Event sequence numbers of evaluation events: above any job's own counter, one per checkpoint step.</summary>
+    public const long EventSequenceBase = 1_000_000_000;
+
+    /// <summary>The instance id evaluating checkpoint <paramref name="stepNumber"/> of <paramref name="jobId"/>.</summary>
+    public static string InstanceId(string jobId, int stepNumber) => string.Create(CultureInfo.InvariantCulture, $"ckpteval-{jobId}-{stepNumber}");
+
+    /// <summary>The evaluation a blob name calls for: a checkpoint manifest's job and step, else null.</summary>
+    public static CheckpointEvaluationInput? ForBlob(string blobName)
+    {
+        var match = ManifestPattern().Match(blobName);
+        if (!match.Success || !int.TryParse(match.Groups["step"].Value, NumberStyles.None, CultureInfo.InvariantCulture, out var step) || step < 1) return null;
+        var jobId = match.Groups["job"].Value;
+        return new CheckpointEvaluationInput(jobId, step, JobBlobs.Checkpoint(jobId, step));
+    }
+
+    /// <summary>
+    /// Starts the evaluation a checkpoint manifest calls for, at most once per checkpoint: an instance that exists in
+    /// any state (running, completed, failed) is left alone. Returns the instance id, or null for other blobs.
+    /// </summary>
+    public static async Task<string?> StartForBlobAsync(DurableTaskClient client, string blobName, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(client);
+        if (ForBlob(blobName) is not { } input) return null;
+        var id = InstanceId(input.JobId, input.StepNumber);
+        if (await client.GetInstanceAsync(id, cancellation: cancellationToken) is not null) return id;
+        try
+        {
+            await client.ScheduleNewOrchestrationInstanceAsync(Orchestration, input, new StartOrchestrationOptions(id), cancellationToken);
+        }
+        catch (OrchestrationAlreadyExistsException)
+        {
+            // A concurrent delivery of the same event started it.
+        }
+        return id;
+    }
+
+    /// <summary>
+    /// Keeps the best <paramref name="kept"/> checkpoints of a job by valid_reward_mean (the later step wins ties) and
+    /// deletes the others' records and blobs; returns the kept step numbers. The one pruning routine: the job's
+    /// Checkpoint activity runs it when a checkpoint is created (ranked by the step's validation) and this evaluation
+    /// runs it again once the full-set number replaced that.
+    /// </summary>
+    public static async Task<IReadOnlySet<int>> KeepBestAsync(JobStore store, string jobId, int kept, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(store);
+        var all = await store.ListCheckpointsAsync(jobId, cancellationToken);
+        var keep = all.OrderByDescending(c => c.Metrics.GetValueOrDefault("valid_reward_mean")).ThenByDescending(c => c.StepNumber)
+            .Take(kept).Select(c => c.StepNumber).ToHashSet();
+        foreach (var dropped in all.Where(c => !keep.Contains(c.StepNumber)))
+        {
+            // Blobs first: a crash in between leaves a record without files, which the next pruning removes.
+            await JobBlobs.DeletePrefixAsync(store.Container, JobBlobs.Checkpoint(jobId, dropped.StepNumber), cancellationToken);
+            await store.DeleteCheckpointAsync(jobId, dropped.StepNumber, cancellationToken);
+        }
+        return keep;
+    }
+
+    /// <summary>Registers the orchestration and its record activity.</summary>
+    public static DurableTaskRegistry Register(DurableTaskRegistry registry)
+    {
+        ArgumentNullException.ThrowIfNull(registry);
+        return registry
+            .AddOrchestrator(Orchestration, _ => new CheckpointEvaluationOrchestrator())
+            .AddActivity(RecordActivity, sp => ActivatorUtilities.CreateInstance<CheckpointEvaluationRecordActivity>(sp));
+    }
+
+    [GeneratedRegex(@"^(?<job>[^/]+)/checkpoints/(?<step>[0-9]{1,9})/manifest\.json$", RegexOptions.CultureInvariant)]
+    private static partial Regex ManifestPattern();
+}
+
+/// <summary>The CheckpointEvaluation orchestration's input.</summary>
+public sealed record CheckpointEvaluationInput(string JobId, int StepNumber, string CheckpointPrefix);
+
+/// <summary>What the record activity receives: the full-set validation totals.</summary>
+public sealed record CheckpointEvaluationResult(string JobId, int StepNumber, double RewardMean, int Count, IReadOnlyDictionary<string, double> SubRewardMeans);
+
+/// <summary>The outcome: <c>evaluated</c> (kept or pruned after ranking) or <c>gone</c> (the checkpoint was deleted first).</summary>
+public sealed record CheckpointEvaluationOutcome(string Status, double? RewardMean, bool Kept, string? Reason = null);

@@ -1,0 +1,72 @@
+using RftFunctions.Durable;
+using RftFunctions.Functions.Orchestrations;
+using RftFunctions.Testing;
+using RftFunctions.Training.Checkpoints;
+using Xunit;
+
+namespace RftFunctions.Functions.Tests.Orchestrations;
+
+public sealed class CheckpointEvaluationTests(StorageFixture storage)
+{
+    private static CancellationToken Ct => TestContext.Current.CancellationToken;
+
+    [Fact]
+    public async Task Manifest_events_evaluate_each_checkpoint_once_on_the_full_validation_set_and_only_the_best_three_stay()
+    {
+        await using var host = await TrainingTestHost.StartAsync(storage);
+        // 4 steps with validation and a checkpoint after each: the job keeps the best 3 of 4 as it goes.
+        var jobId = await host.CreateJobAsync("ftjob-ckpteval", TrainingTestHost.Config(seed: 13, evalInterval: 1, stepsPerGeneration: 10), trainLines: 8);
+        Assert.Equal(OrchestrationRuntimeStatus.Completed, (await host.WaitAsync(jobId, seconds: 240)).RuntimeStatus);
+
+        var stepMeans = (await host.EventsAsync(jobId)).Where(e => e.Type == "metrics").Select(e => (
+            Step: e.Data!.Value.GetProperty("step").GetInt32(),
+            Mean: e.Data!.Value.GetProperty("scores").GetProperty("valid_reward_mean").GetDouble())).ToList();
+        Assert.Equal([1, 2, 3, 4], stepMeans.Select(m => m.Step));
+        var best = stepMeans.OrderByDescending(m => m.Mean).ThenByDescending(m => m.Step).Take(3).Select(m => m.Step).Order().ToList();
+        var checkpoints = await host.Store.ListCheckpointsAsync(jobId, Ct);
+        Assert.Equal(best, checkpoints.Select(c => c.StepNumber).Order());
+        var dropped = Enumerable.Range(1, 4).Except(best).Single();
+        Assert.Null(await TrainerStateStore.ReadManifestAsync(host.Store.Container, JobBlobs.Checkpoint(jobId, dropped), Ct));
+
+        // Each kept checkpoint's manifest event, delivered twice (Event Grid is at-least-once).
+        var ids = new List<string>();
+        foreach (var checkpoint in checkpoints)
+        {
+            var manifest = $"{JobBlobs.Checkpoint(jobId, checkpoint.StepNumber)}/{TrainerStateManifest.FileName}";
+            var id = await CheckpointEvaluation.StartForBlobAsync(host.Client, manifest, Ct);
+            Assert.Equal(CheckpointEvaluation.InstanceId(jobId, checkpoint.StepNumber), id);
+            Assert.Equal(id, await CheckpointEvaluation.StartForBlobAsync(host.Client, manifest, Ct));
+            ids.Add(id!);
+        }
+        Assert.Null(await CheckpointEvaluation.StartForBlobAsync(host.Client, $"{JobBlobs.State(jobId, 0)}/{TrainerStateManifest.FileName}", Ct));
+        var outcomes = new Dictionary<int, CheckpointEvaluationOutcome>();
+        foreach (var (checkpoint, id) in checkpoints.Zip(ids))
+        {
+            var done = await host.WaitAsync(id, seconds: 120);
+            Assert.True(done.RuntimeStatus == OrchestrationRuntimeStatus.Completed, $"{id}: {done.RuntimeStatus} {done.FailureDetails?.ErrorMessage}");
+            outcomes[checkpoint.StepNumber] = done.ReadOutputAs<CheckpointEvaluationOutcome>()!;
+            // A delivery after it finished starts nothing new.
+            await CheckpointEvaluation.StartForBlobAsync(host.Client, $"{JobBlobs.Checkpoint(jobId, checkpoint.StepNumber)}/{TrainerStateManifest.FileName}", Ct);
+            var again = (await host.Client.GetInstanceAsync(id, cancellation: Ct))!;
+            Assert.Equal(done.ExecutionId, again.ExecutionId);
+            Assert.Equal(OrchestrationRuntimeStatus.Completed, again.RuntimeStatus);
+        }
+
+        var evaluated = await host.Store.ListCheckpointsAsync(jobId, Ct);
+        Assert.Equal(best, evaluated.Select(c => c.StepNumber).Order());
+        foreach (var checkpoint in evaluated)
+        {
+            var outcome = outcomes[checkpoint.StepNumber];
+            Assert.Equal("evaluated", outcome.Status);
+            Assert.True(outcome.Kept);
+            Assert.Equal(outcome.RewardMean, checkpoint.Metrics["valid_reward_mean"]);
+            Assert.InRange(checkpoint.Metrics["valid_reward_mean"], 0, 2);
+            Assert.Equal(2 * 2, checkpoint.Metrics["valid_samples"]); // every validation item (2) x eval_samples (2)
+            Assert.Equal(stepMeans.Single(m => m.Step == checkpoint.StepNumber).Mean, checkpoint.Metrics["step_valid_reward_mean"]);
+            Assert.True(checkpoint.Metrics.ContainsKey("valid_hit_mean"));
+            Assert.True(await host.Store.Container.GetBlobClient(JobBlobs.Rollout(jobId, checkpoint.StepNumber - 1, CheckpointEvaluation.Split, 0)).ExistsAsync(Ct));
+        }
+        var evaluationEvents = (await host.EventsAsync(jobId)).Where(e => e.Message.Contains("evaluated on the full validation set", StringComparison.Ordinal)).ToList();
+        Assert.Equal(best, evaluationEvents.Select(e => e.Data!.Value.GetProperty("step").GetInt32()).Order());
+    }
+}
