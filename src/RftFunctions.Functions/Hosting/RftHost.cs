@@ -44,6 +44,9 @@ public static class RftHost
         // After the API, so training shares its grader services (one python worker pool per process).
         // Rft:Jobs names the job container and tables (defaults: jobs, Jobs, JobEvents, Checkpoints).
         builder.Services.AddRftTraining(builder.Configuration.GetSection(RftHostOptions.Section + ":Jobs").Get<RftFunctions.Functions.Jobs.JobStorageOptions>());
+        // The local path of the checkpoint-manifest trigger (Event Grid's webhook is the Azure one; both start each evaluation once).
+        if (options.RoleSet.Contains("api") || options.RoleSet.Contains("all"))
+            builder.Services.AddHostedService<RftFunctions.Functions.Triggers.CheckpointManifestScan>();
 
         await using var app = builder.Build();
         app.MapHealthApi();

@@ -1,5 +1,8 @@
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.Logging.Abstractions;
 using RftFunctions.Durable;
 using RftFunctions.Functions.Orchestrations;
+using RftFunctions.Functions.Triggers;
 using RftFunctions.Testing;
 using RftFunctions.Training.Checkpoints;
 using Xunit;
@@ -28,15 +31,21 @@ public sealed class CheckpointEvaluationTests(StorageFixture storage)
         var dropped = Enumerable.Range(1, 4).Except(best).Single();
         Assert.Null(await TrainerStateStore.ReadManifestAsync(host.Store.Container, JobBlobs.Checkpoint(jobId, dropped), Ct));
 
-        // Each kept checkpoint's manifest event, delivered twice (Event Grid is at-least-once).
+        // The local scan finds the kept checkpoints' manifests and starts one evaluation each; a second pass and a
+        // duplicate event (Event Grid is at-least-once) start nothing more.
+        var scan = new CheckpointManifestScan(host.Store, host.Client, new ConfigurationBuilder().Build(), NullLogger<CheckpointManifestScan>.Instance);
+        Assert.Equal(3, await scan.ScanAsync(Ct));
+        Assert.Equal(0, await scan.ScanAsync(Ct));
         var ids = new List<string>();
         foreach (var checkpoint in checkpoints)
         {
+            var id = CheckpointEvaluation.InstanceId(jobId, checkpoint.StepNumber);
+            var started = await host.Client.GetInstanceAsync(id, cancellation: Ct);
+            Assert.NotNull(started);
             var manifest = $"{JobBlobs.Checkpoint(jobId, checkpoint.StepNumber)}/{TrainerStateManifest.FileName}";
-            var id = await CheckpointEvaluation.StartForBlobAsync(host.Client, manifest, Ct);
-            Assert.Equal(CheckpointEvaluation.InstanceId(jobId, checkpoint.StepNumber), id);
             Assert.Equal(id, await CheckpointEvaluation.StartForBlobAsync(host.Client, manifest, Ct));
-            ids.Add(id!);
+            Assert.Equal(started.ExecutionId, (await host.Client.GetInstanceAsync(id, cancellation: Ct))!.ExecutionId);
+            ids.Add(id);
         }
         Assert.Null(await CheckpointEvaluation.StartForBlobAsync(host.Client, $"{JobBlobs.State(jobId, 0)}/{TrainerStateManifest.FileName}", Ct));
         var outcomes = new Dictionary<int, CheckpointEvaluationOutcome>();

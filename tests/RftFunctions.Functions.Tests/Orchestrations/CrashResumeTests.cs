@@ -91,6 +91,8 @@ public sealed class CrashResumeTests(StorageFixture storage)
             ["AzureWebJobsStorage"] = storage.ConnectionString,
             ["Rft__Roles"] = "all",
             ["Rft__EmbeddedAzurite"] = "false",
+            // Checkpoint evaluations are not what this test is about; they would only add load to the kill loop.
+            ["Rft__CheckpointScanSeconds"] = "0",
             ["Rft__Jobs__Container"] = client.JobOptions.Container,
             ["Rft__Jobs__JobsTable"] = client.JobOptions.JobsTable,
             ["Rft__Jobs__EventsTable"] = client.JobOptions.EventsTable,
