@@ -1,0 +1,135 @@
+using System.Diagnostics;
+using System.Text.Json;
+using RftFunctions.Model;
+using RftFunctions.Training.Config;
+using RftFunctions.Training.Datasets;
+using RftFunctions.Training.Demo;
+using RftFunctions.Training.Trainer;
+
+namespace RftFunctions.Bench;
+
+/// <summary>
+/// The gene-ranking demo's science, in process: build the base model, measure greedy held-out Top-1, run GRPO with
+/// rank rewards on training genes, measure again. Used to choose the demo's seeded configuration.
+/// </summary>
+public sealed class DemoScienceBenchmark : IBenchmark
+{
+    /// <inheritdoc />
+    public string Name => "demo-science";
+
+    /// <inheritdoc />
+    public string Description => "gene-ranking demo: base model build + in-process RFT, held-out Top-1 before/after";
+
+    /// <inheritdoc />
+    public Task<int> RunAsync(string[] args)
+    {
+        var opts = args.Select(a => a.Split('=', 2)).Where(p => p.Length == 2).ToDictionary(p => p[0].TrimStart('-'), p => p[1]);
+        double D(string k, double d) => opts.TryGetValue(k, out var v) ? double.Parse(v, System.Globalization.CultureInfo.InvariantCulture) : d;
+        int I(string k, int d) => (int)D(k, d);
+        long seed = I("seed", 7);
+        torch_set(I("threads", 1));
+        var ontology = GeneOntology.Create(seed, new OntologyOptions(I("families", 12), I("family", 3), 3, I("vfam", 4)));
+        var generator = new GeneCaseGenerator(ontology, new CaseOptions(2, D("pdef", 0.6), 0.3));
+        var trainGenes = ontology.Genes.Where(g => !ontology.IsValidation(g)).ToList();
+        var validGenes = ontology.Genes.Where(ontology.IsValidation).ToList();
+        var train = generator.Generate(trainGenes, I("train", 200), seed + 1);
+        var valid = generator.Generate(validGenes, I("valid", 48), seed + 2);
+        var baseOptions = DemoBaseModelOptions.Default with
+        {
+            PretrainSteps = I("pre", 600),
+            WarmupSteps = I("warm", 300),
+            LearningRate = D("blr", 3e-3),
+            BatchSize = I("batch", 32),
+            WarmupAnswerFirst = D("first", 0.5),
+            Size = DemoBaseModelOptions.Default.Size with { HiddenSize = I("hidden", 128), Layers = I("layers", 4), IntermediateSize = I("hidden", 128) * 2 },
+        };
+        var clock = Stopwatch.StartNew();
+        DecoderModel model;
+        if (opts.TryGetValue("load", out var load)) model = ModelFolder.Load(load);
+        else
+        {
+            model = DemoBaseModelBuilder.Build(generator, baseOptions, seed, (s, t, l) =>
+            {
+                if (s % 25 == 0) Console.WriteLine($"base {s}/{t} loss {l:F3} {clock.Elapsed.TotalSeconds:F0}s");
+            });
+            if (opts.TryGetValue("save", out var save)) ModelFolder.Save(model, save);
+        }
+        double buildSeconds = clock.Elapsed.TotalSeconds;
+        var tokenizer = new ByteTokenizer();
+        var before = Evaluate(model, tokenizer, valid);
+        var beforeTrain = Evaluate(model, tokenizer, train.Take(48).ToList());
+        Console.WriteLine($"before: valid top1 {before.Top1:F3} top5 {before.Top5:F3} | train top1 {beforeTrain.Top1:F3} ({buildSeconds:F0}s)");
+
+        var config = new RftTrainingConfig
+        {
+            Seed = seed,
+            PromptsPerStep = I("prompts", 8),
+            SamplesPerPrompt = I("g", 8),
+            MaxCompletionTokens = I("maxtok", 48),
+            LearningRate = D("lr", 1e-4),
+            Mode = opts.GetValueOrDefault("mode", "full") == "lora" ? FineTuningMode.Lora : FineTuningMode.Full,
+            Beta = 0,
+            WeightDecay = 0,
+            LoraRank = 8,
+            LoraAlpha = 16,
+        };
+        int steps = I("steps", 40);
+        var rl = Stopwatch.StartNew();
+        using var trainer = new PolicyTrainer(model, config, steps);
+        var history = new List<object>();
+        for (int step = 0; step < steps; step++)
+        {
+            var random = SeededRandom.For(seed, 9, step);
+            var batch = Enumerable.Range(0, config.PromptsPerStep).Select(_ => train[random.NextInt(train.Count)]).ToList();
+            var requests = batch.Select((c, i) => new GenerationRequest(tokenizer.Encode(DemoBaseModelBuilder.RenderPrompt(c)),
+                new SamplingParameters { N = config.SamplesPerPrompt, MaxTokens = config.MaxCompletionTokens, Seed = (step * 1000) + i, Temperature = 1.0 })).ToList();
+            model.eval();
+            var generated = new TextGenerator(model, tokenizer).Generate(requests).OrderBy(s => s.RequestIndex).ThenBy(s => s.SampleIndex).ToList();
+            var samples = generated.Select(s =>
+            {
+                int rank = RankedAnswer.RankOf(s.Text, batch[s.RequestIndex].Answer.Symbol);
+                return new RolloutSample(requests[s.RequestIndex].PromptIds, s.TokenIds, s.LogProbs, rank == 0 ? 0 : 1.0 / rank, s.FinishReason == FinishReason.Length);
+            }).ToList();
+            var metrics = trainer.Update(samples, step);
+            string line = $"step {step + 1}/{steps} reward {metrics.RewardMean:F3} len {metrics.CompletionLengthMean:F0} kl {metrics.Kl:F4} {rl.Elapsed.TotalSeconds:F0}s";
+            if ((step + 1) % I("every", 10) == 0)
+            {
+                var v = Evaluate(model, tokenizer, valid);
+                line += $" | valid top1 {v.Top1:F3} top5 {v.Top5:F3}";
+            }
+            Console.WriteLine(line);
+        }
+        var after = Evaluate(model, tokenizer, valid);
+        var afterTrain = Evaluate(model, tokenizer, train.Take(48).ToList());
+        Console.WriteLine(JsonSerializer.Serialize(new
+        {
+            top1_before = before.Top1,
+            top1_after = after.Top1,
+            top5_before = before.Top5,
+            top5_after = after.Top5,
+            train_top1_before = beforeTrain.Top1,
+            train_top1_after = afterTrain.Top1,
+            build_seconds = buildSeconds,
+            rft_seconds = rl.Elapsed.TotalSeconds,
+        }));
+        return Task.FromResult(0);
+    }
+
+    private static void torch_set(int threads) => TorchSharp.torch.set_num_threads(threads);
+
+    private static (double Top1, double Top5) Evaluate(DecoderModel model, ByteTokenizer tokenizer, IReadOnlyList<GeneCase> cases)
+    {
+        model.eval();
+        var requests = cases.Select(c => new GenerationRequest(tokenizer.Encode(DemoBaseModelBuilder.RenderPrompt(c)),
+            new SamplingParameters { MaxTokens = 48, Temperature = 0 })).ToList();
+        var outs = new TextGenerator(model, tokenizer).Generate(requests).OrderBy(s => s.RequestIndex).ToList();
+        var sampledRequests = cases.Select((c, i) => new GenerationRequest(tokenizer.Encode(DemoBaseModelBuilder.RenderPrompt(c)),
+            new SamplingParameters { MaxTokens = 48, Temperature = 1, N = 4, Seed = 5000 + i })).ToList();
+        var sampled = new TextGenerator(model, tokenizer).Generate(sampledRequests);
+        double sampledTop1 = sampled.Count(o => RankedAnswer.RankOf(o.Text, cases[o.RequestIndex].Answer.Symbol) == 1) / (double)sampled.Count;
+        Console.WriteLine($"  sampled top1 {sampledTop1:F3}");
+        var ranks = outs.Select(o => RankedAnswer.RankOf(o.Text, cases[o.RequestIndex].Answer.Symbol)).ToList();
+        if (outs.Count > 0) Console.WriteLine($"  e.g. [{cases[0].Prompt.Replace('\n', ' ')}] -> {outs[0].Text}  (answer {cases[0].Answer.Symbol})");
+        return (ranks.Count(r => r == 1) / (double)ranks.Count, ranks.Count(r => r is >= 1 and <= 5) / (double)ranks.Count);
+    }
+}

@@ -1,0 +1,56 @@
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json;
+using RftFunctions.Model;
+using RftFunctions.Training.Demo;
+
+namespace RftFunctions.Functions.Demo;
+
+/// <summary>
+/// The demo's base model on disk, keyed by a hash of everything that determines it (ontology, case and model options,
+/// seed, builder version), so a second run loads it instead of spending minutes rebuilding the same weights.
+/// </summary>
+public static class DemoBaseModelCache
+{
+    // Bump when the builder changes what it trains, so stale caches are not reused.
+    private const string BuilderVersion = "gene-demo-base-v1";
+
+    /// <summary>The default cache root: $XDG_CACHE_HOME/rft or ~/.cache/rft.</summary>
+    public static string DefaultRoot =>
+        Path.Combine(Environment.GetEnvironmentVariable("XDG_CACHE_HOME") is { Length: > 0 } xdg ? xdg
+            : Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".cache"), "rft");
+
+    /// <summary>The cache key of a demo configuration.</summary>
+    public static string Key(DemoOptions options)
+    {
+        var identity = JsonSerializer.Serialize(new { BuilderVersion, options.Seed, options.Ontology, options.Cases, options.BaseModel });
+        return Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(identity)))[..16];
+    }
+
+    /// <summary>The cached model folder, built first when missing; returns the folder and whether it was built now.</summary>
+    public static (string Directory, bool Built) GetOrBuild(DemoOptions options, GeneCaseGenerator cases, Action<int, int, double>? progress = null, Action<string>? building = null)
+    {
+        var root = Path.Combine(options.CacheDirectory ?? DefaultRoot, "demo-base");
+        var directory = Path.Combine(root, Key(options));
+        if (File.Exists(Path.Combine(directory, "config.json"))) return (directory, false);
+        Directory.CreateDirectory(root);
+        building?.Invoke(directory);
+        // Built into a temporary sibling and renamed, so an interrupted build never looks like a cached model.
+        var temp = Path.Combine(root, $".building-{Guid.NewGuid():N}");
+        using (var model = DemoBaseModelBuilder.Build(cases, options.BaseModel, options.Seed, progress))
+        {
+            ModelFolder.Save(model, temp);
+        }
+        ByteTokenizer.WriteTokenizerFiles(temp);
+        try
+        {
+            Directory.Move(temp, directory);
+        }
+        catch (IOException) when (File.Exists(Path.Combine(directory, "config.json")))
+        {
+            // Another run built the same model meanwhile; its copy is identical (same seed and options).
+            Directory.Delete(temp, recursive: true);
+        }
+        return (directory, true);
+    }
+}

@@ -1,0 +1,112 @@
+using RftFunctions.Model;
+using RftFunctions.Model.Tokenization.Chat;
+using RftFunctions.Training.Datasets;
+using TorchSharp;
+using static TorchSharp.torch;
+using ChatMessage = RftFunctions.Model.Tokenization.Chat.ChatMessage;
+using F = TorchSharp.torch.nn.functional;
+
+namespace RftFunctions.Training.Demo;
+
+/// <summary>
+/// Builds the demo's base model from nothing: a seeded tiny model learns the ontology's facts in both directions
+/// (what every gene causes, which genes cause every phenotype), then the answer format from warm-up cases whose
+/// rankings put the family in random order. The result knows every gene, validation genes included, and answers in
+/// the right shape, but ranks look-alikes by chance: the gap RFT is meant to close.
+/// </summary>
+public static class DemoBaseModelBuilder
+{
+    /// <summary>Trains and returns the base model; <paramref name="progress"/> gets (step, total, loss).</summary>
+    public static DecoderModel Build(GeneCaseGenerator cases, DemoBaseModelOptions options, long seed, Action<int, int, double>? progress = null)
+    {
+        var tokenizer = new ByteTokenizer();
+        var model = DecoderModel.Create(TinyModelFactory.Config(ModelArchitecture.Qwen2, options.Size), seed);
+        var random = SeededRandom.For(seed, 0x7072);
+        var ontology = cases.Ontology;
+        using var optimizer = optim.AdamW(model.parameters(), options.LearningRate, 0.9, 0.98, 1e-8, 0.01);
+        int total = options.PretrainSteps + options.WarmupSteps;
+        model.train();
+        for (int step = 0; step < total; step++)
+        {
+            double caseFraction = step < options.PretrainSteps ? 0 : options.WarmupCaseFraction;
+            var batch = new List<(int[] Ids, int LossFrom)>(options.BatchSize);
+            for (int i = 0; i < options.BatchSize; i++)
+                batch.Add(random.NextDouble() < caseFraction ? WarmupSequence(tokenizer, cases, random, options.WarmupAnswerFirst) : FactSequence(tokenizer, ontology, random));
+            double loss = TrainStep(model, optimizer, batch);
+            progress?.Invoke(step + 1, total, loss);
+        }
+        model.eval();
+        return model;
+    }
+
+    /// <summary>The chat prompt of a case as the job renders it (rft-tiny format, generation prompt added).</summary>
+    public static string RenderPrompt(GeneCase gene) => new RftTinyChatFormat().Render([new ChatMessage("user", gene.Prompt)]);
+
+    private static (int[], int) FactSequence(ByteTokenizer tokenizer, GeneOntology ontology, SeededRandom random)
+    {
+        string text;
+        if (random.NextInt(2) == 0)
+        {
+            var gene = ontology.Genes[random.NextInt(ontology.Genes.Count)];
+            text = $"{gene.Symbol}: {string.Join(' ', Shuffle(gene.Phenotypes, random))}";
+        }
+        else
+        {
+            var phenotypes = ontology.ByPhenotype.Keys.Order(StringComparer.Ordinal).ToList();
+            var phenotype = phenotypes[random.NextInt(phenotypes.Count)];
+            text = $"{phenotype}: {string.Join(' ', Shuffle(ontology.ByPhenotype[phenotype].Select(g => g.Symbol).ToList(), random))}";
+        }
+        var ids = tokenizer.Encode(text).Append(ByteTokenizer.EndOfText).ToArray();
+        return (ids, 0);
+    }
+
+    private static (int[], int) WarmupSequence(ByteTokenizer tokenizer, GeneCaseGenerator cases, SeededRandom random, double answerFirst)
+    {
+        var genes = cases.Ontology.Genes;
+        var gene = cases.Draw(genes[random.NextInt(genes.Count)], random);
+        var ranking = GeneCaseGenerator.ImperfectRanking(gene, random, answerFirst);
+        var prompt = tokenizer.Encode(RenderPrompt(gene));
+        var answer = tokenizer.Encode(GeneCase.FormatAnswer(ranking, cases.Ontology.BySymbol[ranking[0]], gene.Present));
+        return ([.. prompt, .. answer, ByteTokenizer.ImEnd], prompt.Count);
+    }
+
+    private static double TrainStep(DecoderModel model, optim.Optimizer optimizer, List<(int[] Ids, int LossFrom)> batch)
+    {
+        using var scope = NewDisposeScope();
+        int length = batch.Max(b => b.Ids.Length);
+        var ids = new long[batch.Count * length];
+        var mask = new float[batch.Count * length];
+        for (int r = 0; r < batch.Count; r++)
+        {
+            var (seq, from) = batch[r];
+            for (int t = 0; t < length; t++)
+            {
+                ids[(r * length) + t] = t < seq.Length ? seq[t] : ByteTokenizer.EndOfText;
+                // Position t predicts token t+1; count it when that token is real and in the learned part.
+                mask[(r * length) + t] = t + 1 < seq.Length && t + 1 >= Math.Max(from, 1) ? 1 : 0;
+            }
+        }
+        var input = tensor(ids, [batch.Count, length], device: model.Device);
+        var lossMask = tensor(mask, [batch.Count, length], device: model.Device)[.., ..^1];
+        var logits = model.Logits(model.Forward(input))[.., ..^1, ..];
+        var targets = input[.., 1..];
+        var perToken = F.cross_entropy(logits.reshape(-1, logits.shape[2]), targets.reshape(-1), reduction: nn.Reduction.None).view(batch.Count, length - 1);
+        var loss = (perToken * lossMask).sum() / lossMask.sum().clamp_min(1);
+        optimizer.zero_grad();
+        loss.backward();
+        nn.utils.clip_grad_norm_(model.parameters(), 1.0);
+        optimizer.step();
+        return loss.ToDouble();
+    }
+
+    private static List<string> Shuffle(IReadOnlyList<string> items, SeededRandom random)
+    {
+        var list = items.ToList();
+        for (int i = list.Count - 1; i > 0; i--)
+        {
+            int j = random.NextInt(i + 1);
+            (list[i], list[j]) = (list[j], list[i]);
+        }
+        return list;
+    }
+}
