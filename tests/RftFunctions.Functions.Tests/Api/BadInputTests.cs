@@ -169,7 +169,48 @@ public sealed class BadInputTests(StorageFixture storage)
         yield return new("chat prompt over the context", HttpMethod.Post, chat, Json("""{"model":"tiny","messages":[{"role":"user","content":" """ + string.Concat(Enumerable.Repeat("gene ", 20_000)) + "\"}]}"), 400, "messages");
         yield return new("chat oversized body", HttpMethod.Post, chat, () => new StringContent(
             "{\"model\":\"tiny\",\"messages\":[{\"role\":\"user\",\"content\":\"" + new string('a', 31 << 20) + "\"}]}", Encoding.UTF8, "application/json"), 413);
-        _ = fileId;
+
+        // Fine-tuning jobs: create (each body is valid but for the one field named; none may start a job).
+        const string jobs = "v1/fine_tuning/jobs";
+        const string method = "{\"type\":\"reinforcement\",\"reinforcement\":{\"grader\":" + Grader + "}}";
+        string Job(string fields) => "{\"model\":\"tiny\",\"training_file\":\"" + fileId + "\",\"validation_file\":\"" + fileId + "\",\"method\":" + method + fields + "}";
+        string JobWithout(string field) => Job("").Replace(field switch
+        {
+            "model" => "\"model\":\"tiny\",",
+            "training_file" => $"\"training_file\":\"{fileId}\",",
+            "validation_file" => $"\"validation_file\":\"{fileId}\",",
+            _ => ",\"method\":" + method,
+        }, "", StringComparison.Ordinal);
+        yield return new("job malformed JSON", HttpMethod.Post, jobs, Json("""{"model":"tiny","""), 400);
+        yield return new("job array body", HttpMethod.Post, jobs, Json("[]"), 400);
+        yield return new("job text/plain", HttpMethod.Post, jobs, Raw(Job(""), "text/plain"), 415);
+        yield return new("job unknown field", HttpMethod.Post, jobs, Json(Job(",\"color\":\"red\"")), 400, "color");
+        yield return new("job missing model", HttpMethod.Post, jobs, Json(JobWithout("model")), 400, "model");
+        yield return new("job model number", HttpMethod.Post, jobs, Json(Job("").Replace("\"tiny\"", "7", StringComparison.Ordinal)), 400, "model");
+        yield return new("job missing training_file", HttpMethod.Post, jobs, Json(JobWithout("training_file")), 400, "training_file");
+        yield return new("job missing validation_file", HttpMethod.Post, jobs, Json(JobWithout("validation_file")), 400, "validation_file");
+        yield return new("job unknown model", HttpMethod.Post, jobs, Json(Job("").Replace("\"tiny\"", "\"nope\"", StringComparison.Ordinal)), 400, "model");
+        yield return new("job unknown training_file", HttpMethod.Post, jobs, Json(Job("").Replace($"\"training_file\":\"{fileId}\"", "\"training_file\":\"file-nope\"", StringComparison.Ordinal)), 400, "training_file");
+        yield return new("job unknown validation_file", HttpMethod.Post, jobs, Json(Job("").Replace($"\"validation_file\":\"{fileId}\"", "\"validation_file\":\"file-nope\"", StringComparison.Ordinal)), 400, "validation_file");
+        yield return new("job missing method", HttpMethod.Post, jobs, Json(JobWithout("method")), 400, "method");
+        yield return new("job supervised method", HttpMethod.Post, jobs, Json(Job("").Replace(method, """{"type":"supervised","supervised":{}}""", StringComparison.Ordinal)), 400, "method.type");
+        yield return new("job dpo method", HttpMethod.Post, jobs, Json(Job("").Replace(method, """{"type":"dpo","dpo":{}}""", StringComparison.Ordinal)), 400, "method.type");
+        yield return new("job top-level hyperparameters", HttpMethod.Post, jobs, Json(Job(",\"hyperparameters\":{\"n_epochs\":2}")), 400, "hyperparameters");
+        yield return new("job missing grader", HttpMethod.Post, jobs, Json(Job("").Replace(method, """{"type":"reinforcement","reinforcement":{}}""", StringComparison.Ordinal)), 400, "method.reinforcement.grader");
+        yield return new("job bad grader", HttpMethod.Post, jobs, Json(Job("").Replace("\"eq\"", "\"contains\"", StringComparison.Ordinal)), 400, "method.reinforcement.grader*");
+        yield return new("job hyperparameters array", HttpMethod.Post, jobs, Json(Job("").Replace("}}}", "},\"hyperparameters\":[]}}", StringComparison.Ordinal)), 400, "method.reinforcement.hyperparameters");
+        yield return new("job n_epochs text", HttpMethod.Post, jobs, Json(Job("").Replace("}}}", "},\"hyperparameters\":{\"n_epochs\":\"many\"}}}", StringComparison.Ordinal)), 400, "method.reinforcement.hyperparameters.n_epochs");
+        yield return new("job unknown hyperparameter", HttpMethod.Post, jobs, Json(Job("").Replace("}}}", "},\"hyperparameters\":{\"warp\":9}}}", StringComparison.Ordinal)), 400, "method.reinforcement.hyperparameters.warp");
+        yield return new("job bad suffix", HttpMethod.Post, jobs, Json(Job(",\"suffix\":\"a b?\"")), 400, "suffix");
+        yield return new("job negative seed", HttpMethod.Post, jobs, Json(Job(",\"seed\":-1")), 400, "seed");
+        // Jobs: unknown ids (404 naming the id, as for another project's job) and paging.
+        foreach (var (verb, path) in new[] { (HttpMethod.Get, ""), (HttpMethod.Post, "/cancel"), (HttpMethod.Post, "/pause"), (HttpMethod.Post, "/resume"), (HttpMethod.Get, "/events"), (HttpMethod.Get, "/checkpoints") })
+            yield return new($"unknown job{path}", verb, $"{jobs}/ftjob-nope{path}", None, 404, "fine_tuning_job_id");
+        yield return new("jobs limit 0", HttpMethod.Get, jobs + "?limit=0", None, 400, "limit");
+        yield return new("jobs limit too large", HttpMethod.Get, jobs + "?limit=101", None, 400, "limit");
+        yield return new("jobs limit text", HttpMethod.Get, jobs + "?limit=ten", None, 400, "limit");
+        yield return new("jobs unknown after", HttpMethod.Get, jobs + "?after=ftjob-nope", None, 400, "after");
+        yield return new("jobs unknown query parameter", HttpMethod.Get, jobs + "?colour=red", None, 400, "colour");
     }
 
     [Fact]
@@ -200,7 +241,7 @@ public sealed class BadInputTests(StorageFixture storage)
 
             var before = await StateAsync(authorized, prefix);
             var cases = Cases(fileId, folder).ToList();
-            Assert.True(cases.Count >= 50, $"only {cases.Count} cases");
+            Assert.True(cases.Count >= 90, $"only {cases.Count} cases");
             var failures = new List<string>();
             foreach (var c in cases)
             {
@@ -226,7 +267,7 @@ public sealed class BadInputTests(StorageFixture storage)
     private async Task<SortedSet<string>> StateAsync(HttpClient client, string prefix)
     {
         var state = await StorageSnapshot.TakeAsync(storage.Account, prefix);
-        foreach (var list in new[] { "v1/files", "v1/models" })
+        foreach (var list in new[] { "v1/files", "v1/models", "v1/fine_tuning/jobs" })
             state.Add($"{list} {(await ApiAssert.OkAsync(await client.Get(list))).GetRawText()}");
         return state;
     }

@@ -16,8 +16,9 @@ public sealed partial class OpenApiTests(StorageFixture storage)
     [Fact]
     public async Task The_document_parses_resolves_its_references_and_documents_every_mapped_v1_route()
     {
-        await using var server = await ApiServer.StartAsync(storage);
-        using var anonymous = server.Client(key: null);
+        // The jobs server registers IFineTuningJobsApi (as the real host does), so /v1/fine_tuning/jobs is mapped too.
+        await using var server = await JobsApiServer.StartAsync(storage);
+        using var anonymous = new HttpClient { BaseAddress = server.BaseAddress };
         using var response = await anonymous.Get("openapi.json");
         Assert.Equal("application/json", response.Content.Headers.ContentType?.MediaType);
         using var document = JsonDocument.Parse(await response.Content.ReadAsStringAsync(_ct));
@@ -49,6 +50,11 @@ public sealed partial class OpenApiTests(StorageFixture storage)
         Assert.NotEmpty(mapped);
         var undocumented = mapped.Except(documented).Order().ToList();
         Assert.True(undocumented.Count == 0, "mapped but not in /openapi.json: " + string.Join(", ", undocumented));
+        Assert.Contains("POST /v1/fine_tuning/jobs", mapped);
+        Assert.Contains("GET /v1/fine_tuning/jobs/{}/checkpoints", mapped);
+        // And the reverse: nothing is documented that the app does not serve.
+        var unmapped = documented.Except(mapped).Order().ToList();
+        Assert.True(unmapped.Count == 0, "in /openapi.json but not mapped: " + string.Join(", ", unmapped));
     }
 
     [Fact]
