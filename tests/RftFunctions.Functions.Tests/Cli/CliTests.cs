@@ -25,6 +25,9 @@ public sealed class CliTests(StorageFixture storage)
     [InlineData("jobs watch", "missing JOB_ID")]
     [InlineData("jobs watch ftjob-1 --interval 0", "--interval must be between")]
     [InlineData("jobs get a b", "expected one JOB_ID")]
+    [InlineData("jobs pause", "missing JOB_ID")]
+    [InlineData("jobs cancel a b", "expected one JOB_ID")]
+    [InlineData("jobs events", "missing JOB_ID")]
     [InlineData("checkpoints", "missing verb")]
     [InlineData("graders run g.json", "missing required option '--sample'")]
     [InlineData("chat --model m", "missing MESSAGE")]
@@ -157,6 +160,75 @@ public sealed class CliTests(StorageFixture storage)
             Assert.Equal(0, (await RftCli.RunAsync(settings, "keys", "revoke", key.RootElement.GetProperty("id").GetString()!)).Code);
             var revoked = await RftCli.RunAsync(client, "models", "list", "--key", otherKey);
             Assert.True(revoked.Code == 1 && revoked.Stderr.Contains("401", StringComparison.Ordinal), revoked.ToString());
+        }
+        finally
+        {
+            Directory.Delete(work, recursive: true);
+        }
+    }
+
+    [Fact]
+    public async Task Jobs_create_list_get_events_checkpoints_and_cancel_work_against_a_running_host()
+    {
+        var work = Directory.CreateTempSubdirectory("rft-cli-jobs-").FullName;
+        try
+        {
+            var prefix = storage.UniqueName("cj").Replace("-", "", StringComparison.Ordinal);
+            var settings = new Dictionary<string, string>
+            {
+                ["AzureWebJobsStorage"] = storage.ConnectionString,
+                ["Rft__StoragePrefix"] = prefix,
+                ["Rft__DevelopmentApiKey"] = DevKey,
+                ["Rft__DevelopmentProject"] = "cli",
+                ["Rft__Roles"] = "all",
+                ["Rft__ModelCacheDirectory"] = Path.Combine(Path.GetTempPath(), "rft-cli-jobs-cache", prefix),
+                ["AzureFunctionsJobHost__extensions__durableTask__hubName"] = prefix + "hub",
+            };
+            await using var host = HostProcess.Start(settings);
+            using (var probe = new HttpClient()) (await host.WaitForAsync(probe, "/healthz", TimeSpan.FromSeconds(90), _ct)).Dispose();
+            var client = new Dictionary<string, string>(settings) { ["OPENAI_BASE_URL"] = new Uri(host.BaseAddress, "v1").ToString(), ["OPENAI_API_KEY"] = DevKey };
+
+            Assert.Equal(0, (await RftCli.RunAsync(client, "models", "register", "--project", "cli", "--name", "tiny", "--path", JobFixtures.ModelFolder)).Code);
+            var train = Path.Combine(work, "train.jsonl");
+            var valid = Path.Combine(work, "valid.jsonl");
+            var grader = Path.Combine(work, "grader.json");
+            await File.WriteAllTextAsync(train, JobFixtures.Dataset(4), _ct);
+            await File.WriteAllTextAsync(valid, JobFixtures.Dataset(2, offset: 4), _ct);
+            await File.WriteAllTextAsync(grader, JobFixtures.Grader, _ct);
+            var trainId = (await OkJsonAsync(client, "files", "upload", train)).GetProperty("id").GetString()!;
+            var validId = (await OkJsonAsync(client, "files", "upload", valid)).GetProperty("id").GetString()!;
+
+            // Many epochs: the job is still live for the read commands, and the test cancels it rather than waiting.
+            var created = await OkJsonAsync(client, "jobs", "create", "--model", "tiny", "--training-file", trainId, "--validation-file", validId,
+                "--grader", grader, "--seed", "7", "--suffix", "cli", "--metadata", "team=genes",
+                "--hyperparameters", """{"n_epochs":10,"batch_size":2,"compute_multiplier":0.25,"eval_interval":1,"eval_samples":1,"reasoning_effort":"low"}""");
+            var jobId = created.GetProperty("id").GetString()!;
+            Assert.Equal("fine_tuning.job", created.GetProperty("object").GetString());
+            Assert.Equal("reinforcement", created.GetProperty("method").GetProperty("type").GetString());
+            Assert.Equal(10, created.GetProperty("method").GetProperty("reinforcement").GetProperty("hyperparameters").GetProperty("n_epochs").GetInt32());
+
+            var listed = await OkJsonAsync(client, "jobs", "list", "--metadata", "team=genes");
+            Assert.Equal([jobId], listed.GetProperty("data").EnumerateArray().Select(j => j.GetProperty("id").GetString()));
+            Assert.Empty((await OkJsonAsync(client, "jobs", "list", "--metadata", "team=other")).GetProperty("data").EnumerateArray());
+            var got = await OkJsonAsync(client, "jobs", "get", jobId);
+            Assert.Equal(trainId, got.GetProperty("training_file").GetString());
+            Assert.Equal("genes", got.GetProperty("metadata").GetProperty("team").GetString());
+            var events = await OkJsonAsync(client, "jobs", "events", jobId, "--limit", "5");
+            Assert.Equal("list", events.GetProperty("object").GetString());
+            Assert.NotEmpty(events.GetProperty("data").EnumerateArray());
+            Assert.Equal("list", (await OkJsonAsync(client, "checkpoints", "list", jobId)).GetProperty("object").GetString());
+
+            // Cancel, then watch follows it to its end: a cancelled job exits 1.
+            Assert.Equal(jobId, (await OkJsonAsync(client, "jobs", "cancel", jobId)).GetProperty("id").GetString());
+            var watched = await RftCli.RunAsync(client, "jobs", "watch", jobId, "--interval", "0.5");
+            Assert.True(watched.Code == 1, watched.ToString());
+            Assert.Equal("cancelled", (await OkJsonAsync(client, "jobs", "get", jobId)).GetProperty("status").GetString());
+            // A control the status no longer allows is the API's 409, reported with its code.
+            var again = await RftCli.RunAsync(client, "jobs", "pause", jobId);
+            Assert.True(again.Code == 1 && again.Stderr.Contains("409", StringComparison.Ordinal), again.ToString());
+            Assert.Contains("invalid_job_status", again.Stderr, StringComparison.Ordinal);
+            var unknown = await RftCli.RunAsync(client, "jobs", "get", "ftjob-nope");
+            Assert.True(unknown.Code == 1 && unknown.Stderr.Contains("404", StringComparison.Ordinal), unknown.ToString());
         }
         finally
         {
