@@ -230,6 +230,8 @@ public sealed class BadInputTests(StorageFixture storage)
                 ["Rft__DevelopmentProject"] = "bad",
                 ["Rft__Roles"] = "api",
                 ["Rft__MaxUploadBytes"] = MaxUploadBytes.ToString(System.Globalization.CultureInfo.InvariantCulture),
+                // Under the prefix, so the snapshot covers the task hub too and no refused job can start an orchestration unseen.
+                ["AzureFunctionsJobHost__extensions__durableTask__hubName"] = prefix + "hub",
             });
             // Each case sets its own Authorization header; the client used for setup and snapshots has the key.
             using var client = new HttpClient { BaseAddress = host.BaseAddress, Timeout = TimeSpan.FromMinutes(5) };
@@ -254,6 +256,7 @@ public sealed class BadInputTests(StorageFixture storage)
             var report = await ApiAssert.OkAsync(health);
             Assert.Equal("healthy", report.GetProperty("status").GetString());
             var after = await StateAsync(authorized, prefix);
+            Assert.DoesNotContain(after, x => x.StartsWith($"entity {prefix}hubInstances/", StringComparison.OrdinalIgnoreCase));
             Assert.True(before.SetEquals(after), "stored data changed:\n" + string.Join('\n',
                 before.Except(after).Select(x => "- " + x).Concat(after.Except(before).Select(x => "+ " + x))));
         }
