@@ -31,6 +31,9 @@ public sealed class CheckpointActivity(JobWorkspace workspace, FineTunedModels m
         };
         foreach (var (name, mean) in input.Validation.SubRewardMeans) metrics[$"valid_{name}_mean"] = mean;
         await models.PublishAsync(job.Spec, prefix, prefix, model, ct);
+        // A redelivery after the CheckpointEvaluation recorded its full-set numbers must not put the step's back.
+        var existing = (await store.ListCheckpointsAsync(input.JobId, ct)).FirstOrDefault(c => c.StepNumber == stepNumber);
+        if (existing is not null && existing.Metrics.ContainsKey("step_valid_reward_mean")) metrics = new Dictionary<string, double>(existing.Metrics, StringComparer.Ordinal);
         await store.UpsertCheckpointAsync(new CheckpointObject
         {
             Id = $"ftckpt-{input.JobId}-{stepNumber}",
@@ -42,15 +45,7 @@ public sealed class CheckpointActivity(JobWorkspace workspace, FineTunedModels m
             BlobPrefix = prefix,
         }, ct);
 
-        var all = await store.ListCheckpointsAsync(input.JobId, ct);
-        var keep = all.OrderByDescending(c => c.Metrics.GetValueOrDefault("valid_reward_mean")).ThenByDescending(c => c.StepNumber)
-            .Take(job.Spec.Config.CheckpointsKept).Select(c => c.StepNumber).ToHashSet();
-        foreach (var dropped in all.Where(c => !keep.Contains(c.StepNumber)))
-        {
-            await models.UnpublishAsync(job.Spec, JobBlobs.Checkpoint(input.JobId, dropped.StepNumber), dropped.FineTunedModelCheckpoint, ct);
-            await store.DeleteCheckpointAsync(input.JobId, dropped.StepNumber, ct);
-            await JobBlobs.DeletePrefixAsync(store.Container, JobBlobs.Checkpoint(input.JobId, dropped.StepNumber), ct);
-        }
+        await CheckpointEvaluation.KeepBestAsync(store, models, job.Spec, input.JobId, ct);
         await store.AppendEventAsync(input.JobId, input.Sequence, new JobEventObject
         {
             Id = "",

@@ -58,21 +58,26 @@ public static partial class CheckpointEvaluation
     }
 
     /// <summary>
-    /// Keeps the best <paramref name="kept"/> checkpoints of a job by valid_reward_mean (the later step wins ties) and
-    /// deletes the others' records and blobs; returns the kept step numbers. The one pruning routine: the job's
-    /// Checkpoint activity runs it when a checkpoint is created (ranked by the step's validation) and this evaluation
-    /// runs it again once the full-set number replaced that.
+    /// Keeps the best <c>CheckpointsKept</c> checkpoints of a job by valid_reward_mean (the later step wins ties) and
+    /// deletes the others: their <c>ft:...:ckpt-step-N</c> models, blobs and records; returns the kept step numbers. The
+    /// one pruning routine: the job's Checkpoint activity runs it when a checkpoint is created (ranked by the step's
+    /// validation) and this evaluation runs it again once the full-set number replaced that.
     /// </summary>
-    public static async Task<IReadOnlySet<int>> KeepBestAsync(JobStore store, string jobId, int kept, CancellationToken cancellationToken)
+    public static async Task<IReadOnlySet<int>> KeepBestAsync(JobStore store, FineTunedModels models, TrainingJobSpec spec, string jobId, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(store);
+        ArgumentNullException.ThrowIfNull(models);
+        ArgumentNullException.ThrowIfNull(spec);
         var all = await store.ListCheckpointsAsync(jobId, cancellationToken);
         var keep = all.OrderByDescending(c => c.Metrics.GetValueOrDefault("valid_reward_mean")).ThenByDescending(c => c.StepNumber)
-            .Take(kept).Select(c => c.StepNumber).ToHashSet();
+            .Take(spec.Config.CheckpointsKept).Select(c => c.StepNumber).ToHashSet();
         foreach (var dropped in all.Where(c => !keep.Contains(c.StepNumber)))
         {
-            // Blobs first: a crash in between leaves a record without files, which the next pruning removes.
-            await JobBlobs.DeletePrefixAsync(store.Container, JobBlobs.Checkpoint(jobId, dropped.StepNumber), cancellationToken);
+            // Model and blobs first, the record last: a crash in between leaves a record without files, which the
+            // next pruning removes.
+            var prefix = JobBlobs.Checkpoint(jobId, dropped.StepNumber);
+            if (dropped.FineTunedModelCheckpoint is { Length: > 0 } model) await models.UnpublishAsync(spec, prefix, model, cancellationToken);
+            await JobBlobs.DeletePrefixAsync(store.Container, prefix, cancellationToken);
             await store.DeleteCheckpointAsync(jobId, dropped.StepNumber, cancellationToken);
         }
         return keep;

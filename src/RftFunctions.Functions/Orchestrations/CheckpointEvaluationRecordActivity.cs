@@ -11,7 +11,7 @@ namespace RftFunctions.Functions.Orchestrations;
 /// numbers (the step's own validation stays as <c>step_valid_reward_mean</c>), a job event says so, and the job keeps its
 /// best checkpoints (<see cref="CheckpointEvaluation.KeepBestAsync"/>). Idempotent: the same values, the same event id.
 /// </summary>
-public sealed class CheckpointEvaluationRecordActivity(JobWorkspace workspace) : TaskActivity<CheckpointEvaluationResult, CheckpointEvaluationOutcome>
+public sealed class CheckpointEvaluationRecordActivity(JobWorkspace workspace, FineTunedModels models) : TaskActivity<CheckpointEvaluationResult, CheckpointEvaluationOutcome>
 {
     /// <inheritdoc />
     public override async Task<CheckpointEvaluationOutcome> RunAsync(TaskActivityContext context, CheckpointEvaluationResult input)
@@ -52,7 +52,7 @@ public sealed class CheckpointEvaluationRecordActivity(JobWorkspace workspace) :
             }),
         }, ct);
         var job = await workspace.GetJobAsync(input.JobId, ct);
-        var kept = await CheckpointEvaluation.KeepBestAsync(store, input.JobId, job.Spec.Config.CheckpointsKept, ct);
+        var kept = await CheckpointEvaluation.KeepBestAsync(store, models, job.Spec, input.JobId, ct);
         return new CheckpointEvaluationOutcome("evaluated", input.RewardMean, kept.Contains(input.StepNumber));
     }
 }
