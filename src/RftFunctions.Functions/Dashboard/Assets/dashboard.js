@@ -462,9 +462,13 @@
     }).filter(Boolean).join(', ');
 
     const plot = svg('svg', { viewBox: `0 0 ${width} ${height}`, role: 'img', 'aria-label': `${chart.title}: ${last}` });
+    // Enough significant digits that the three tick labels differ even when the values barely move (entropy, say).
+    const digits = Math.min(10, Math.max(3, Math.ceil(Math.log10(Math.max(Math.abs(y0), Math.abs(y1)) / (y1 - y0))) + 2));
     for (const value of [y0, (y0 + y1) / 2, y1]) {
+      const abs = Math.abs(value);
+      const label = value === 0 ? '0' : abs >= 1e5 || abs < 1e-3 ? value.toExponential(2) : String(Number(value.toPrecision(digits)));
       plot.append(svg('line', { class: 'gridline', x1: left, x2: width - right, y1: y(value), y2: y(value) }));
-      plot.append(svg('text', { x: left - 4, y: y(value) + 3, 'text-anchor': 'end', text: fmt(Number(value.toPrecision(3))) }));
+      plot.append(svg('text', { x: left - 4, y: y(value) + 3, 'text-anchor': 'end', text: label }));
     }
     plot.append(svg('line', { class: 'axis', x1: left, x2: width - right, y1: height - bottom, y2: height - bottom }));
     plot.append(svg('line', { class: 'axis', x1: left, x2: left, y1: top, y2: height - bottom }));
