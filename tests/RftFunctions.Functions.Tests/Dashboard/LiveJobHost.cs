@@ -46,6 +46,9 @@ internal sealed class LiveJobHost : IAsyncDisposable
             ["Rft__StoragePrefix"] = prefix,
             ["Rft__DevelopmentApiKey"] = Key,
             ["Rft__Roles"] = "all",
+            // Checkpoint evaluations add events and prune checkpoints after the job succeeded; the page test needs the
+            // job's records final when it is (CheckpointEvaluationTests cover the evaluations).
+            ["Rft__CheckpointScanSeconds"] = "0",
             ["Rft__ModelCacheDirectory"] = Path.Combine(scratch, "model-cache"),
             ["AzureFunctionsJobHost__extensions__durableTask__hubName"] = "dash" + prefix.Replace("-", "", StringComparison.Ordinal),
             ["AzureFunctionsJobHost__extensions__durableTask__storageProvider__maxQueuePollingInterval"] = "00:00:00.500",
