@@ -45,12 +45,15 @@ public sealed class FileStore(StorageAccount storage, ApiOptions options)
         string? details = result.Errors.Count == 0 ? null
             : string.Join("\n", result.Errors.Take(MaxListedErrors).Select(e => $"{e} ({e.Code})"))
               + (result.Errors.Count > MaxListedErrors ? $"\n... and {result.Errors.Count - MaxListedErrors} more" : "");
-        var file = new FileObject(fileId, properties.Value.ContentLength, DateTimeOffset.UtcNow.ToUnixTimeSeconds(), filename, purpose,
+        var now = DateTimeOffset.UtcNow;
+        var file = new FileObject(fileId, properties.Value.ContentLength, now.ToUnixTimeSeconds(), filename, purpose,
             result.IsValid ? "processed" : "error", details);
         await _table.UpsertEntityAsync(new TableEntity(project, fileId)
         {
             ["Bytes"] = file.Bytes,
             ["CreatedAtUnix"] = file.CreatedAt,
+            // created_at has whole seconds; the list orders by this so files uploaded within one second keep their order.
+            ["CreatedAtTicks"] = now.UtcTicks,
             ["Filename"] = file.Filename,
             ["Purpose"] = file.Purpose,
             ["Status"] = file.Status,
@@ -73,10 +76,13 @@ public sealed class FileStore(StorageAccount storage, ApiOptions options)
     public async Task<IReadOnlyList<FileObject>> ListAsync(string project, CancellationToken cancellationToken)
     {
         await EnsureAsync(cancellationToken);
-        var files = new List<FileObject>();
+        var files = new List<(FileObject File, long Ticks)>();
         await foreach (var e in _table.QueryAsync<TableEntity>(x => x.PartitionKey == project, cancellationToken: cancellationToken))
-            files.Add(ToFile(e));
-        return files.OrderByDescending(f => f.CreatedAt).ThenByDescending(f => f.Id, StringComparer.Ordinal).ToList();
+        {
+            var file = ToFile(e);
+            files.Add((file, e.GetInt64("CreatedAtTicks") ?? DateTimeOffset.FromUnixTimeSeconds(file.CreatedAt).UtcTicks));
+        }
+        return files.OrderByDescending(f => f.Ticks).ThenByDescending(f => f.File.Id, StringComparer.Ordinal).Select(f => f.File).ToList();
     }
 
     /// <summary>Opens a file's content for reading, or null when <paramref name="project"/> has no such file.</summary>
