@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Text.Json;
+using RftFunctions.Functions.Demo;
 using RftFunctions.Model;
 using RftFunctions.Training.Config;
 using RftFunctions.Training.Datasets;
@@ -117,19 +118,16 @@ public sealed class DemoScienceBenchmark : IBenchmark
 
     private static void torch_set(int threads) => TorchSharp.torch.set_num_threads(threads);
 
-    private static (double Top1, double Top5) Evaluate(DecoderModel model, ByteTokenizer tokenizer, IReadOnlyList<GeneCase> cases)
+    // Greedy Top-k exactly as the demo reports it (DemoEvaluation), plus the sampled Top-1 the exploration also watches.
+    private static DemoScores Evaluate(DecoderModel model, ByteTokenizer tokenizer, IReadOnlyList<GeneCase> cases)
     {
-        model.eval();
-        var requests = cases.Select(c => new GenerationRequest(tokenizer.Encode(DemoBaseModelBuilder.RenderPrompt(c)),
-            new SamplingParameters { MaxTokens = 48, Temperature = 0 })).ToList();
-        var outs = new TextGenerator(model, tokenizer).Generate(requests).OrderBy(s => s.RequestIndex).ToList();
+        var scores = DemoEvaluation.Score(model, cases);
         var sampledRequests = cases.Select((c, i) => new GenerationRequest(tokenizer.Encode(DemoBaseModelBuilder.RenderPrompt(c)),
             new SamplingParameters { MaxTokens = 48, Temperature = 1, N = 4, Seed = 5000 + i })).ToList();
         var sampled = new TextGenerator(model, tokenizer).Generate(sampledRequests);
         double sampledTop1 = sampled.Count(o => RankedAnswer.RankOf(o.Text, cases[o.RequestIndex].Answer.Symbol) == 1) / (double)sampled.Count;
         Console.WriteLine($"  sampled top1 {sampledTop1:F3}");
-        var ranks = outs.Select(o => RankedAnswer.RankOf(o.Text, cases[o.RequestIndex].Answer.Symbol)).ToList();
-        if (outs.Count > 0) Console.WriteLine($"  e.g. [{cases[0].Prompt.Replace('\n', ' ')}] -> {outs[0].Text}  (answer {cases[0].Answer.Symbol})");
-        return (ranks.Count(r => r == 1) / (double)ranks.Count, ranks.Count(r => r is >= 1 and <= 5) / (double)ranks.Count);
+        if (cases.Count > 0) Console.WriteLine($"  e.g. [{cases[0].Prompt.Replace('\n', ' ')}] -> {scores.Answers[0]}  (answer {cases[0].Answer.Symbol})");
+        return scores;
     }
 }
