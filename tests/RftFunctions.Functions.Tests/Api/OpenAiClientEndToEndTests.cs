@@ -34,6 +34,9 @@ public sealed class OpenAiClientEndToEndTests(StorageFixture storage)
             ["Rft__DevelopmentApiKey"] = Key,
             ["Rft__DevelopmentProject"] = "e2e",
             ["Rft__Roles"] = "all",
+            // Checkpoint evaluations add events after the job succeeded; this test reads the job's own final event
+            // log (CheckpointEvaluationTests cover the evaluations).
+            ["Rft__CheckpointScanSeconds"] = "0",
             ["Rft__ModelCacheDirectory"] = Path.Combine(Path.GetTempPath(), "rft-e2e-cache", prefix),
             ["AzureFunctionsJobHost__extensions__durableTask__hubName"] = prefix + "hub",
         });
