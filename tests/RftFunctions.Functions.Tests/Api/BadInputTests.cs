@@ -206,6 +206,18 @@ public sealed class BadInputTests(StorageFixture storage)
         // Jobs: unknown ids (404 naming the id, as for another project's job) and paging.
         foreach (var (verb, path) in new[] { (HttpMethod.Get, ""), (HttpMethod.Post, "/cancel"), (HttpMethod.Post, "/pause"), (HttpMethod.Post, "/resume"), (HttpMethod.Get, "/events"), (HttpMethod.Get, "/checkpoints") })
             yield return new($"unknown job{path}", verb, $"{jobs}/ftjob-nope{path}", None, 404, "fine_tuning_job_id");
+        // Resume bodies are checked before the job is looked up, so an unknown job still gets the body's 400.
+        var resume = $"{jobs}/ftjob-nope/resume";
+        yield return new("resume body not json", HttpMethod.Post, resume, Raw("{budget", "application/json"), 400);
+        yield return new("resume body wrong content type", HttpMethod.Post, resume, Raw("{}", "text/plain"), 415);
+        yield return new("resume unknown field", HttpMethod.Post, resume, Json("""{"budget":{"max_tokens":5}}"""), 400, "budget");
+        yield return new("resume budget not object", HttpMethod.Post, resume, Json("""{"compute_budget":5}"""), 400, "compute_budget");
+        yield return new("resume budget empty", HttpMethod.Post, resume, Json("""{"compute_budget":{}}"""), 400, "compute_budget");
+        yield return new("resume budget tokens zero", HttpMethod.Post, resume, Json("""{"compute_budget":{"max_tokens":0}}"""), 400, "compute_budget.max_tokens");
+        yield return new("resume budget tokens fraction", HttpMethod.Post, resume, Json("""{"compute_budget":{"max_tokens":1.5}}"""), 400, "compute_budget.max_tokens");
+        yield return new("resume budget seconds text", HttpMethod.Post, resume, Json("""{"compute_budget":{"max_wall_seconds":"10"}}"""), 400, "compute_budget.max_wall_seconds");
+        yield return new("resume budget unknown limit", HttpMethod.Post, resume, Json("""{"compute_budget":{"max_gpus":1}}"""), 400, "compute_budget.max_gpus");
+        yield return new("resume good body unknown job", HttpMethod.Post, resume, Json("""{"compute_budget":{"max_tokens":5}}"""), 404, "fine_tuning_job_id");
         yield return new("jobs limit 0", HttpMethod.Get, jobs + "?limit=0", None, 400, "limit");
         yield return new("jobs limit too large", HttpMethod.Get, jobs + "?limit=101", None, 400, "limit");
         yield return new("jobs limit text", HttpMethod.Get, jobs + "?limit=ten", None, 400, "limit");

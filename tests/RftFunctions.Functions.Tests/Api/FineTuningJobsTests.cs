@@ -151,6 +151,33 @@ public sealed class FineTuningJobsTests(StorageFixture storage) : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_resume_body_raises_the_compute_budget_and_the_job_pauses_again_at_the_new_limit()
+    {
+        var jobId = (await ApiAssert.OkAsync(await CreateAsync(Body(epochs: 10)))).GetProperty("id").GetString()!;
+        await JobFixtures.WaitForAsync(_client, jobId, j => j.GetProperty("trained_steps").GetInt32() >= 1);
+        await ApiAssert.OkAsync(await _client.Post($"v1/fine_tuning/jobs/{jobId}/pause", null!));
+        var paused = await JobFixtures.WaitForAsync(_client, jobId, j => j.GetProperty("status").GetString() != "running");
+        Assert.Equal("paused", paused.GetProperty("status").GetString());
+        var steps = paused.GetProperty("trained_steps").GetInt32();
+
+        // A budget the job has already used up: it runs exactly one more step and pauses, naming the new limit.
+        var resumed = await ApiAssert.OkAsync(await _client.PostJson($"v1/fine_tuning/jobs/{jobId}/resume", """{"compute_budget":{"max_tokens":1}}"""));
+        Assert.Equal("queued", resumed.GetProperty("status").GetString());
+        var again = await JobFixtures.WaitForAsync(_client, jobId, j => j.GetProperty("trained_steps").GetInt32() > steps && j.GetProperty("status").GetString() == "paused");
+        Assert.Equal(steps + 1, again.GetProperty("trained_steps").GetInt32());
+        var events = await ApiAssert.OkAsync(await _client.Get($"v1/fine_tuning/jobs/{jobId}/events?limit=100"));
+        var messages = events.GetProperty("data").EnumerateArray().Select(e => e.GetProperty("message").GetString()!).ToList();
+        Assert.Contains("Fine-tuning job resumed with a new compute budget", messages);
+        Assert.Contains(messages, m => m.StartsWith($"Compute budget reached after step {steps + 1}:", StringComparison.Ordinal) && m.Contains("of 1 allowed", StringComparison.Ordinal));
+
+        // A bad body changes nothing: still paused.
+        await ApiAssert.ErrorAsync(await _client.PostJson($"v1/fine_tuning/jobs/{jobId}/resume", """{"compute_budget":{"max_tokens":-3}}"""), 400, "compute_budget.max_tokens");
+        Assert.Equal("paused", (await ApiAssert.OkAsync(await _client.Get($"v1/fine_tuning/jobs/{jobId}"))).GetProperty("status").GetString());
+        await ApiAssert.OkAsync(await _client.Post($"v1/fine_tuning/jobs/{jobId}/cancel", null!));
+        Assert.Equal("cancelled", (await JobFixtures.WaitForAsync(_client, jobId, JobFixtures.Terminal)).GetProperty("status").GetString());
+    }
+
+    [Fact]
     public async Task Another_project_cannot_see_control_or_list_a_job_nor_use_its_models()
     {
         var jobId = (await ApiAssert.OkAsync(await CreateAsync(Body()))).GetProperty("id").GetString()!;

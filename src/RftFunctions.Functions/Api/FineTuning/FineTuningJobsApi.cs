@@ -23,7 +23,7 @@ public sealed class FineTuningJobsApi : IFineTuningJobsApi
         jobs.MapGet("/{jobId}", RetrieveAsync);
         jobs.MapPost("/{jobId}/cancel", (HttpContext c, string jobId, TrainingJobService s, CancellationToken ct) => ControlAsync(c, jobId, s.CancelAsync, ct));
         jobs.MapPost("/{jobId}/pause", (HttpContext c, string jobId, TrainingJobService s, CancellationToken ct) => ControlAsync(c, jobId, s.PauseAsync, ct));
-        jobs.MapPost("/{jobId}/resume", (HttpContext c, string jobId, TrainingJobService s, CancellationToken ct) => ControlAsync(c, jobId, s.ResumeAsync, ct));
+        jobs.MapPost("/{jobId}/resume", ResumeAsync);
         jobs.MapGet("/{jobId}/events", EventsAsync);
         jobs.MapGet("/{jobId}/checkpoints", CheckpointsAsync);
     }
@@ -57,6 +57,14 @@ public sealed class FineTuningJobsApi : IFineTuningJobsApi
         {
             throw new ApiException(409, e.Message, IdParam, "invalid_job_status");
         }
+    }
+
+    /// <summary>Resume, optionally under a new compute budget (the body is checked before the job is looked up).</summary>
+    private static async Task<IResult> ResumeAsync(HttpContext context, string jobId, TrainingJobService service, CancellationToken cancellationToken)
+    {
+        bool hasBody = context.Request.ContentLength > 0 || context.Request.Headers.TransferEncoding.Count > 0;
+        var budget = hasBody ? ResumeJobRequest.Parse(await ApiJson.ReadObjectAsync(context.Request, cancellationToken)) : null;
+        return await ControlAsync(context, jobId, (id, ct) => service.ResumeAsync(id, budget, ct), cancellationToken);
     }
 
     private static async Task<IResult> EventsAsync(HttpContext context, string jobId, JobStore store, CancellationToken cancellationToken)
