@@ -18,7 +18,7 @@ public sealed partial record FineTuningJobRequest
     private static readonly HashSet<string> TopLevel = new(StringComparer.Ordinal)
     { "model", "training_file", "validation_file", "suffix", "seed", "metadata", "method", "hyperparameters", "integrations" };
 
-    private static readonly HashSet<string> ReinforcementFields = new(StringComparer.Ordinal) { "grader", "hyperparameters", "response_format" };
+    private static readonly HashSet<string> ReinforcementFields = new(StringComparer.Ordinal) { "grader", "hyperparameters", "response_format", "trainer" };
 
     private static readonly HashSet<string> HyperparameterFields = new(StringComparer.Ordinal)
     { "n_epochs", "batch_size", "learning_rate_multiplier", "eval_interval", "eval_samples", "compute_multiplier", "reasoning_effort" };
@@ -52,6 +52,10 @@ public sealed partial record FineTuningJobRequest
 
     /// <summary>The hyperparameters as submitted.</summary>
     public required OpenAiHyperparameters Hyperparameters { get; init; }
+
+    /// <summary>Our extension <c>method.reinforcement.trainer</c>: trainer knobs by name, applied after the
+    /// hyperparameters (see <see cref="TrainerKnobs"/>); empty when the request has none.</summary>
+    public IReadOnlyDictionary<string, object?> Trainer { get; init; } = new Dictionary<string, object?>();
 
     /// <summary>Checks <paramref name="body"/>.</summary>
     public static FineTuningJobRequest Parse(JsonElement body)
@@ -106,11 +110,14 @@ public sealed partial record FineTuningJobRequest
             Grader = grader.Clone(),
             OutputJsonRequired = ResponseFormatWantsJson(reinforcement),
             Hyperparameters = HyperparametersOf(reinforcement),
+            Trainer = reinforcement.TryGetProperty("trainer", out var trainer) && trainer.ValueKind != JsonValueKind.Null
+                ? TrainerKnobs.Parse(trainer) : new Dictionary<string, object?>(),
         };
     }
 
     /// <summary>Resolves the hyperparameters ("auto" rules of <see cref="OpenAiHyperparameters"/>) for a training file
-    /// of <paramref name="trainingExamples"/> examples; out-of-range values are 400s naming the field.</summary>
+    /// of <paramref name="trainingExamples"/> examples, then applies the trainer knobs; out-of-range values are 400s
+    /// naming the field (the trainer knob when the problem is about one the request set).</summary>
     public RftTrainingConfig Resolve(RftTrainingConfig baseline, int trainingExamples)
     {
         RftTrainingConfig config;
@@ -123,8 +130,15 @@ public sealed partial record FineTuningJobRequest
             var field = HyperparameterField().Match(e.Message);
             throw Bad(e.Message, "method.reinforcement." + (field.Success ? field.Value : "hyperparameters"), "invalid_value");
         }
+        config = TrainerKnobs.Apply(config, Trainer);
         var problems = config.Validate();
-        if (problems.Count > 0) throw Bad("Invalid hyperparameters: " + string.Join("; ", problems), "method.reinforcement.hyperparameters", "invalid_value");
+        if (problems.Count > 0)
+        {
+            var knob = problems.Select(TrainerKnobs.KnobOfProblem).FirstOrDefault(k => k is not null && Trainer.ContainsKey(k));
+            throw knob is not null
+                ? Bad($"Invalid {TrainerKnobs.Param}.{knob}: " + string.Join("; ", problems), $"{TrainerKnobs.Param}.{knob}", "invalid_value")
+                : Bad("Invalid hyperparameters: " + string.Join("; ", problems), "method.reinforcement.hyperparameters", "invalid_value");
+        }
         return config;
     }
 
