@@ -3,7 +3,6 @@ using System.Text.Json;
 using RftFunctions.Functions.Demo;
 using RftFunctions.Model;
 using RftFunctions.Training.Config;
-using RftFunctions.Training.Datasets;
 using RftFunctions.Training.Demo;
 using RftFunctions.Training.Trainer;
 
@@ -29,21 +28,14 @@ public sealed class DemoScienceBenchmark : IBenchmark
         int I(string k, int d) => (int)D(k, d);
         long seed = I("seed", 7);
         torch_set(I("threads", 1));
-        var ontology = GeneOntology.Create(seed, new OntologyOptions(I("families", 12), I("family", 3), 3, I("vfam", 4)));
-        var generator = new GeneCaseGenerator(ontology, new CaseOptions(2, D("pdef", 0.6), 0.3));
+        var recipe = Recipe(opts.GetValueOrDefault("recipe", "default") == "reduced" ? DemoRecipe.Reduced : DemoRecipe.Default, I, D, opts);
+        var ontology = GeneOntology.Create(seed, recipe.Ontology);
+        var generator = new GeneCaseGenerator(ontology, recipe.Cases);
         var trainGenes = ontology.Genes.Where(g => !ontology.IsValidation(g)).ToList();
         var validGenes = ontology.Genes.Where(ontology.IsValidation).ToList();
-        var train = generator.Generate(trainGenes, I("train", 200), seed + 1);
-        var valid = generator.Generate(validGenes, I("valid", 48), seed + 2);
-        var baseOptions = DemoBaseModelOptions.Default with
-        {
-            PretrainSteps = I("pre", 600),
-            WarmupSteps = I("warm", 300),
-            LearningRate = D("blr", 3e-3),
-            BatchSize = I("batch", 32),
-            WarmupAnswerFirst = D("first", 0.5),
-            Size = DemoBaseModelOptions.Default.Size with { HiddenSize = I("hidden", 128), Layers = I("layers", 4), IntermediateSize = I("hidden", 128) * 2 },
-        };
+        var train = generator.Generate(trainGenes, recipe.TrainCases, seed + 1);
+        var valid = generator.Generate(validGenes, recipe.ValidCases, seed + 2);
+        var baseOptions = recipe.BaseModel;
         var clock = Stopwatch.StartNew();
         DecoderModel model;
         if (opts.TryGetValue("load", out var load)) model = ModelFolder.Load(load);
@@ -61,29 +53,17 @@ public sealed class DemoScienceBenchmark : IBenchmark
         var beforeTrain = Evaluate(model, tokenizer, train.Take(48).ToList());
         Console.WriteLine($"before: valid top1 {before.Top1:F3} top5 {before.Top5:F3} | train top1 {beforeTrain.Top1:F3} ({buildSeconds:F0}s)");
 
-        var config = new RftTrainingConfig
-        {
-            Seed = seed,
-            PromptsPerStep = I("prompts", 8),
-            SamplesPerPrompt = I("g", 8),
-            MaxCompletionTokens = I("maxtok", 48),
-            LearningRate = D("lr", 1e-4),
-            Mode = opts.GetValueOrDefault("mode", "full") == "lora" ? FineTuningMode.Lora : FineTuningMode.Full,
-            Beta = 0,
-            WeightDecay = 0,
-            LoraRank = 8,
-            LoraAlpha = 16,
-        };
-        int steps = I("steps", 40);
+        var config = recipe.TrainingFor(seed);
+        var schedule = recipe.Schedule(seed);
+        int steps = schedule.TotalSteps;
         var rl = Stopwatch.StartNew();
         using var trainer = new PolicyTrainer(model, config, steps);
         var history = new List<object>();
         for (int step = 0; step < steps; step++)
         {
-            var random = SeededRandom.For(seed, 9, step);
-            var batch = Enumerable.Range(0, config.PromptsPerStep).Select(_ => train[random.NextInt(train.Count)]).ToList();
+            var batch = schedule.ForStep(step).ExampleIndices.Select(i => train[i]).ToList();
             var requests = batch.Select((c, i) => new GenerationRequest(tokenizer.Encode(DemoBaseModelBuilder.RenderPrompt(c)),
-                new SamplingParameters { N = config.SamplesPerPrompt, MaxTokens = config.MaxCompletionTokens, Seed = (step * 1000) + i, Temperature = 1.0 })).ToList();
+                new SamplingParameters { N = config.SamplesPerPrompt, MaxTokens = config.MaxCompletionTokens, Seed = (step * 1000) + i, Temperature = config.Temperature })).ToList();
             model.eval();
             var generated = new TextGenerator(model, tokenizer).Generate(requests).OrderBy(s => s.RequestIndex).ThenBy(s => s.SampleIndex).ToList();
             var samples = generated.Select(s =>
@@ -93,7 +73,7 @@ public sealed class DemoScienceBenchmark : IBenchmark
             }).ToList();
             var metrics = trainer.Update(samples, step);
             string line = $"step {step + 1}/{steps} reward {metrics.RewardMean:F3} len {metrics.CompletionLengthMean:F0} kl {metrics.Kl:F4} {rl.Elapsed.TotalSeconds:F0}s";
-            if ((step + 1) % I("every", 10) == 0)
+            if ((step + 1) % config.EvalInterval == 0)
             {
                 var v = Evaluate(model, tokenizer, valid);
                 line += $" | valid top1 {v.Top1:F3} top5 {v.Top5:F3}";
@@ -115,6 +95,41 @@ public sealed class DemoScienceBenchmark : IBenchmark
         }));
         return Task.FromResult(0);
     }
+
+    // The recipe with the command line's overrides (key=value), so one run tries one change against the default.
+    private static DemoRecipe Recipe(DemoRecipe r, Func<string, int, int> i, Func<string, double, double> d, Dictionary<string, string> opts) => r with
+    {
+        Ontology = r.Ontology with { Families = i("families", r.Ontology.Families), FamilySize = i("family", r.Ontology.FamilySize), ValidationFamilies = i("vfam", r.Ontology.ValidationFamilies) },
+        Cases = r.Cases with { DefiningPresentProbability = d("pdef", r.Cases.DefiningPresentProbability) },
+        BaseModel = r.BaseModel with
+        {
+            PretrainSteps = i("pre", r.BaseModel.PretrainSteps),
+            WarmupSteps = i("warm", r.BaseModel.WarmupSteps),
+            LearningRate = d("blr", r.BaseModel.LearningRate),
+            BatchSize = i("batch", r.BaseModel.BatchSize),
+            WarmupAnswerFirst = d("first", r.BaseModel.WarmupAnswerFirst),
+            Size = r.BaseModel.Size with
+            {
+                HiddenSize = i("hidden", r.BaseModel.Size.HiddenSize),
+                IntermediateSize = i("hidden", r.BaseModel.Size.HiddenSize) * 2,
+                Layers = i("layers", r.BaseModel.Size.Layers),
+            },
+        },
+        TrainCases = i("train", r.TrainCases),
+        ValidCases = i("valid", r.ValidCases),
+        Training = r.Training with
+        {
+            Epochs = i("epochs", r.Training.Epochs),
+            PromptsPerStep = i("prompts", r.Training.PromptsPerStep),
+            SamplesPerPrompt = i("g", r.Training.SamplesPerPrompt),
+            MaxCompletionTokens = i("maxtok", r.Training.MaxCompletionTokens),
+            LearningRate = d("lr", r.Training.LearningRate),
+            Mode = opts.TryGetValue("mode", out var mode) ? (mode == "lora" ? FineTuningMode.Lora : FineTuningMode.Full) : r.Training.Mode,
+            Beta = d("beta", r.Training.Beta),
+            Temperature = d("temp", r.Training.Temperature),
+            EvalInterval = i("every", r.Training.EvalInterval),
+        },
+    };
 
     private static void torch_set(int threads) => TorchSharp.torch.set_num_threads(threads);
 

@@ -16,7 +16,7 @@ public static class RftCommandLine
     [
         new("serve", "run the host (API, dashboard, triggers, durable runtime); 'host' is an alias", ServeCommand.ServeUsage, (a, c) => RftHost.RunAsync(a, c)),
         new("worker", "run only the activities of some worker pools: worker --pools gpu,cpu", ServeCommand.WorkerUsage, ServeCommand.WorkerAsync),
-        new("demo", "the gene-ranking RFT demo (in process)", "usage: rft demo [--steps N] [--cases N] [--valid-cases N] [--eval-every N] [--seed N] [--out DIR] [--cache DIR]", (a, _) => RunDemoAsync(a)),
+        new("demo", "the gene-ranking RFT demo (in process)", "usage: rft demo [--cases N] [--valid-cases N] [--epochs N] [--eval-every N] [--seed N] [--out DIR] [--cache DIR]", (a, _) => RunDemoAsync(a)),
         new("files", "upload/list/get/content/delete datasets", FilesCommand.Usage, FilesCommand.RunAsync),
         new("jobs", "create/list/get/events/watch/pause/resume/cancel fine-tuning jobs", JobsCommand.Usage, JobsCommand.RunAsync),
         new("checkpoints", "list a job's checkpoints", CheckpointsCommand.Usage, CheckpointsCommand.RunAsync),

@@ -23,7 +23,7 @@ public static class DemoBaseModelCache
     /// <summary>The cache key of a demo configuration.</summary>
     public static string Key(DemoOptions options)
     {
-        var identity = JsonSerializer.Serialize(new { BuilderVersion, options.Seed, options.Ontology, options.Cases, options.BaseModel });
+        var identity = JsonSerializer.Serialize(new { BuilderVersion, options.Seed, options.Recipe.Ontology, options.Recipe.Cases, options.Recipe.BaseModel });
         return Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(identity)))[..16];
     }
 
@@ -37,7 +37,7 @@ public static class DemoBaseModelCache
         building?.Invoke(directory);
         // Built into a temporary sibling and renamed, so an interrupted build never looks like a cached model.
         var temp = Path.Combine(root, $".building-{Guid.NewGuid():N}");
-        using (var model = DemoBaseModelBuilder.Build(cases, options.BaseModel, options.Seed, progress))
+        using (var model = DemoBaseModelBuilder.Build(cases, options.Recipe.BaseModel, options.Seed, progress))
         {
             ModelFolder.Save(model, temp);
         }

@@ -5,7 +5,6 @@ using RftFunctions.Graders.Config;
 using RftFunctions.Graders.Evaluation;
 using RftFunctions.Graders.Templates;
 using RftFunctions.Model;
-using RftFunctions.Training.Config;
 using RftFunctions.Training.Datasets;
 using RftFunctions.Training.Demo;
 using RftFunctions.Training.Trainer;
@@ -60,10 +59,11 @@ public static class DemoRunner
     {
         var total = Stopwatch.StartNew();
         var timings = new Dictionary<string, double>();
-        var ontology = GeneOntology.Create(options.Seed, options.Ontology);
-        var generator = new GeneCaseGenerator(ontology, options.Cases);
-        var train = generator.Generate([.. ontology.Genes.Where(g => !ontology.IsValidation(g))], options.TrainCases, options.Seed + 1);
-        var valid = generator.Generate([.. ontology.Genes.Where(ontology.IsValidation)], options.ValidCases, options.Seed + 2);
+        var recipe = options.Recipe;
+        var ontology = GeneOntology.Create(options.Seed, recipe.Ontology);
+        var generator = new GeneCaseGenerator(ontology, recipe.Cases);
+        var train = generator.Generate([.. ontology.Genes.Where(g => !ontology.IsValidation(g))], recipe.TrainCases, options.Seed + 1);
+        var valid = generator.Generate([.. ontology.Genes.Where(ontology.IsValidation)], recipe.ValidCases, options.Seed + 2);
         Directory.CreateDirectory(directory);
         DemoDataset.WriteJsonl(Path.Combine(directory, "train.jsonl"), train);
         DemoDataset.WriteJsonl(Path.Combine(directory, "valid.jsonl"), valid);
@@ -86,17 +86,8 @@ public static class DemoRunner
         var grader = GraderCompiler.Compile(GraderConfigJson.Parse(DemoDataset.GraderJson));
         using var trainItems = JsonDocument.Parse("[" + string.Join(",", train.Select(DemoDataset.ToJsonLine)) + "]");
         using var validItems = JsonDocument.Parse("[" + string.Join(",", valid.Select(DemoDataset.ToJsonLine)) + "]");
-        var config = new RftTrainingConfig
-        {
-            Seed = options.Seed,
-            PromptsPerStep = 8,
-            SamplesPerPrompt = 8,
-            MaxCompletionTokens = 48,
-            LearningRate = options.LearningRate,
-            Mode = FineTuningMode.Full,
-            WeightDecay = 0,
-            EvalInterval = options.EvalInterval,
-        };
+        var config = recipe.TrainingFor(options.Seed);
+        var schedule = recipe.Schedule(options.Seed);
         var tokenizer = new ByteTokenizer();
         var trainCurve = new List<CurvePoint>();
         var validCurve = new List<CurvePoint>();
@@ -107,16 +98,16 @@ public static class DemoRunner
             for (int step = 0; step < options.Steps; step++)
             {
                 ct.ThrowIfCancellationRequested();
-                var order = PromptOrder(options.Seed, step, train.Count, config.PromptsPerStep);
+                var order = schedule.ForStep(step).ExampleIndices;
                 var requests = order.Select(i => new GenerationRequest(tokenizer.Encode(DemoBaseModelBuilder.RenderPrompt(train[i])),
-                    new SamplingParameters { N = config.SamplesPerPrompt, MaxTokens = config.MaxCompletionTokens, Seed = (long)(SeededRandom.For(options.Seed, 1, step, i).NextUInt64() >> 1) })).ToList();
+                    new SamplingParameters { N = config.SamplesPerPrompt, MaxTokens = config.MaxCompletionTokens, Temperature = config.Temperature, Seed = (long)(SeededRandom.For(options.Seed, 1, step, i).NextUInt64() >> 1) })).ToList();
                 model.eval();
                 var generated = new TextGenerator(model, tokenizer).Generate(requests).OrderBy(s => s.RequestIndex).ThenBy(s => s.SampleIndex).ToList();
                 var rewards = await GradeAsync(grader, generated.Select(s => (s.Text, trainItems.RootElement[order[s.RequestIndex]])).ToList(), ct);
                 var samples = generated.Select((s, k) => new RolloutSample(requests[s.RequestIndex].PromptIds, s.TokenIds, s.LogProbs, rewards[k], s.FinishReason == FinishReason.Length)).ToList();
                 var metrics = trainer.Update(samples, step);
                 trainCurve.Add(new CurvePoint(step + 1, metrics.RewardMean));
-                if ((step + 1) % options.EvalInterval == 0 || step + 1 == options.Steps)
+                if ((step + 1) % config.EvalInterval == 0 || step + 1 == options.Steps)
                     validCurve.Add(new CurvePoint(step + 1, await ValidRewardAsync(model, grader, valid, validItems.RootElement, ct)));
                 var elapsed = clock.Elapsed.TotalSeconds;
                 var eta = elapsed / (step + 1) * (options.Steps - step - 1);
@@ -142,13 +133,6 @@ public static class DemoRunner
             BaseModelBuilt = built,
             BaseModelDirectory = baseDirectory,
         };
-    }
-
-    // Each step's prompts are a seeded draw, so a rerun with the same seed trains on the same batches.
-    private static int[] PromptOrder(long seed, int step, int count, int prompts)
-    {
-        var random = SeededRandom.For(seed, 9, step);
-        return [.. Enumerable.Range(0, prompts).Select(_ => random.NextInt(count))];
     }
 
     private static async Task<double> ValidRewardAsync(DecoderModel model, CompiledGrader grader, IReadOnlyList<GeneCase> valid, System.Text.Json.JsonElement items, CancellationToken ct)

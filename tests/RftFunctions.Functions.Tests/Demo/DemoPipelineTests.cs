@@ -1,5 +1,6 @@
 using System.Text.Json;
 using RftFunctions.Functions.Demo;
+using RftFunctions.Training.Demo;
 using Xunit;
 
 namespace RftFunctions.Functions.Tests.Demo;
@@ -14,13 +15,10 @@ public sealed class DemoPipelineTests
         {
             var options = new DemoOptions
             {
-                Steps = 6,
-                TrainCases = 48,
-                ValidCases = 9,
-                EvalInterval = 3,
+                Recipe = DemoRecipe.Reduced,
                 CacheDirectory = Path.Combine(root.FullName, "cache"),
-                BaseModel = new DemoOptions().BaseModel with { PretrainSteps = 40, WarmupSteps = 20, BatchSize = 16 },
             };
+            Assert.Equal(6, options.Steps);
             var report = Path.Combine(root.FullName, "report");
             var output = new StringWriter();
             var result = await DemoRunner.RunAsync(options, report, new DemoProgress(output, interactive: false), TestContext.Current.CancellationToken);
@@ -48,7 +46,7 @@ public sealed class DemoPipelineTests
             Assert.Empty(trainGenes.Intersect(validGenes));
 
             // A second run with the same configuration loads the cached base model.
-            var again = await DemoRunner.RunAsync(options with { Steps = 1 }, Path.Combine(root.FullName, "again"), new DemoProgress(TextWriter.Null, false), TestContext.Current.CancellationToken);
+            var again = await DemoRunner.RunAsync(options with { Recipe = options.Recipe with { TrainCases = options.Recipe.Training.PromptsPerStep } }, Path.Combine(root.FullName, "again"), new DemoProgress(TextWriter.Null, false), TestContext.Current.CancellationToken);
             Assert.False(again.BaseModelBuilt);
             Assert.Equal(result.BaseModelDirectory, again.BaseModelDirectory);
             Assert.Equal(result.Before.Top1, again.Before.Top1);
