@@ -42,6 +42,14 @@ public abstract class TaskOrchestrationContext
     public virtual Task CallActivityAsync(TaskName name, object? input = null, TaskOptions? options = null) =>
         CallActivityAsync<object?>(name, input, options);
 
+    /// <summary>Schedules an activity without input, with options (e.g. a retry policy), and waits for it.</summary>
+    public virtual Task CallActivityAsync(TaskName name, TaskOptions options) =>
+        CallActivityAsync(name, null, options);
+
+    /// <summary>Schedules an activity without input, with options, and returns its result.</summary>
+    public virtual Task<TResult> CallActivityAsync<TResult>(TaskName name, TaskOptions options) =>
+        CallActivityAsync<TResult>(name, null, options);
+
     /// <summary>Starts a sub-orchestration and returns its output. Pass <see cref="SubOrchestrationOptions"/> to choose its id.</summary>
     public abstract Task<TResult> CallSubOrchestratorAsync<TResult>(TaskName orchestratorName, object? input = null, TaskOptions? options = null);
 
@@ -49,12 +57,33 @@ public abstract class TaskOrchestrationContext
     public virtual Task CallSubOrchestratorAsync(TaskName orchestratorName, object? input = null, TaskOptions? options = null) =>
         CallSubOrchestratorAsync<object?>(orchestratorName, input, options);
 
+    /// <summary>Starts a sub-orchestration without input (options may be <see cref="SubOrchestrationOptions"/>) and returns its output.</summary>
+    public virtual Task<TResult> CallSubOrchestratorAsync<TResult>(TaskName orchestratorName, TaskOptions options) =>
+        CallSubOrchestratorAsync<TResult>(orchestratorName, null, options);
+
+    /// <summary>Starts a sub-orchestration without input and waits for it to finish.</summary>
+    public virtual Task CallSubOrchestratorAsync(TaskName orchestratorName, TaskOptions options) =>
+        CallSubOrchestratorAsync(orchestratorName, null, options);
+
     /// <summary>A durable timer firing at <paramref name="fireAt"/> (UTC). Cancelling only abandons the wait.</summary>
     public abstract Task CreateTimer(DateTime fireAt, CancellationToken cancellationToken);
 
     /// <summary>A durable timer firing <paramref name="delay"/> after <see cref="CurrentUtcDateTime"/>.</summary>
     public virtual Task CreateTimer(TimeSpan delay, CancellationToken cancellationToken) =>
         CreateTimer(CurrentUtcDateTime.Add(delay), cancellationToken);
+
+    /// <summary>
+    /// A durable timer firing at <paramref name="fireAt"/> (UTC) that hands back <paramref name="state"/> when it fires
+    /// (the generic timer of DurableTask.Core and Durable Functions). The state is not stored: every replay runs the
+    /// same code and passes the same value again, so it is replay-safe without a history field. It is one timer in
+    /// history, exactly like <see cref="CreateTimer(DateTime, CancellationToken)"/>; cancelling only abandons the wait.
+    /// </summary>
+    public virtual async Task<T> CreateTimer<T>(DateTime fireAt, T state, CancellationToken cancellationToken)
+    {
+        // No ConfigureAwait(false): the continuation must stay on the orchestration's single-threaded context.
+        await CreateTimer(fireAt, cancellationToken);
+        return state;
+    }
 
     /// <summary>
     /// Waits for an external event named <paramref name="eventName"/> (case-insensitive). An event that arrived before

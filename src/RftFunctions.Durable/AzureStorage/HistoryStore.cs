@@ -117,6 +117,29 @@ internal sealed class HistoryStore(TableClient table, PayloadStore payloads)
         return etag;
     }
 
+    /// <summary>
+    /// Who started the instance's current execution (null for a top-level one or no history) and every instance it
+    /// started as a sub-orchestration. Children are read from all rows, not only the current execution's: rows an
+    /// earlier execution (before ContinueAsNew) left behind still name real children. Reads only a few columns.
+    /// </summary>
+    public async Task<(string? ParentInstanceId, IReadOnlyList<string> SubOrchestrationIds)> ReadLineageAsync(string instanceId, CancellationToken cancellationToken)
+    {
+        var pk = TaskHubNames.EscapeKey(instanceId);
+        string? executionId = null;
+        var starts = new List<(string? ExecutionId, string? Parent)>();
+        var children = new List<string>();
+        var created = nameof(EventType.SubOrchestrationInstanceCreated);
+        var started = nameof(EventType.ExecutionStarted);
+        await foreach (var row in table.QueryAsync<TableEntity>(e => e.PartitionKey == pk, select: ["RowKey", "EventType", "ExecutionId", "TargetInstanceId", "ParentInstanceId"], cancellationToken: cancellationToken).ConfigureAwait(false))
+        {
+            if (row.RowKey == SentinelRowKey) executionId = row.GetString("ExecutionId");
+            else if (row.GetString("EventType") == created && row.GetString("TargetInstanceId") is { } child && !children.Contains(child, StringComparer.Ordinal)) children.Add(child);
+            else if (row.GetString("EventType") == started) starts.Add((row.GetString("ExecutionId"), row.GetString("ParentInstanceId")));
+        }
+        var parent = starts.FirstOrDefault(s => s.ExecutionId == executionId).Parent;
+        return (parent, children);
+    }
+
     /// <summary>Deletes every row of an instance (purge).</summary>
     public async Task DeleteAsync(string instanceId, CancellationToken cancellationToken)
     {

@@ -61,8 +61,8 @@ public sealed class AzureStorageDurableTaskClient : DurableTaskClient
     }
 
     /// <inheritdoc/>
-    public override Task TerminateInstanceAsync(string instanceId, TerminateInstanceOptions options, CancellationToken cancellation = default) =>
-        SendAsync(instanceId, new HistoryEvent(EventType.ExecutionTerminated) { Input = DataConverter.Serialize(options.Output), Recursive = options.Recursive }, cancellation);
+    public override Task TerminateInstanceAsync(string instanceId, TerminateInstanceOptions? options = null, CancellationToken cancellation = default) =>
+        SendAsync(instanceId, new HistoryEvent(EventType.ExecutionTerminated) { Input = DataConverter.Serialize(options?.Output), Recursive = options?.Recursive ?? false }, cancellation);
 
     /// <inheritdoc/>
     public override Task SuspendInstanceAsync(string instanceId, string? reason = null, CancellationToken cancellation = default) =>
@@ -118,7 +118,7 @@ public sealed class AzureStorageDurableTaskClient : DurableTaskClient
         new InstancePageable(_hub.Instances, filter ?? new OrchestrationQuery());
 
     /// <inheritdoc/>
-    public override async Task<PurgeResult> PurgeInstanceAsync(string instanceId, CancellationToken cancellation = default)
+    public override async Task<PurgeResult> PurgeInstanceAsync(string instanceId, PurgeInstanceOptions? options = null, CancellationToken cancellation = default)
     {
         var metadata = await GetInstanceAsync(instanceId, false, cancellation).ConfigureAwait(false);
         if (metadata is null) return new PurgeResult(0);
@@ -126,14 +126,47 @@ public sealed class AzureStorageDurableTaskClient : DurableTaskClient
         {
             throw new InvalidOperationException($"Instance '{instanceId}' is {metadata.RuntimeStatus}; only finished instances can be purged (terminate it first).");
         }
+        var purged = options?.Recursive == true
+            ? await PurgeSubOrchestrationsAsync(instanceId, new HashSet<string>(StringComparer.Ordinal) { instanceId }, cancellation).ConfigureAwait(false)
+            : 0;
+        await DeleteInstanceDataAsync(instanceId, cancellation).ConfigureAwait(false);
+        return new PurgeResult(purged + 1);
+    }
+
+    /// <summary>
+    /// Purges the finished sub-orchestrations recorded in <paramref name="parentId"/>'s history, deepest first. Children
+    /// go before their parent, so a purge cut short leaves the parent, whose history still names the rest, and a second
+    /// purge finishes the job. A child still running is left alone with its subtree: it may still report to nobody, but
+    /// deleting a live instance's history would corrupt it. An id that another parent has since reused is not ours.
+    /// </summary>
+    private async Task<int> PurgeSubOrchestrationsAsync(string parentId, HashSet<string> visited, CancellationToken cancellation)
+    {
+        int purged = 0;
+        var (_, children) = await _hub.History.ReadLineageAsync(parentId, cancellation).ConfigureAwait(false);
+        foreach (var childId in children)
+        {
+            if (!visited.Add(childId)) continue;
+            var child = await GetInstanceAsync(childId, false, cancellation).ConfigureAwait(false);
+            if (child is null || !child.IsCompleted) continue;
+            var (childParent, _) = await _hub.History.ReadLineageAsync(childId, cancellation).ConfigureAwait(false);
+            if (childParent is not null && childParent != parentId) continue;
+            purged += await PurgeSubOrchestrationsAsync(childId, visited, cancellation).ConfigureAwait(false);
+            await DeleteInstanceDataAsync(childId, cancellation).ConfigureAwait(false);
+            purged++;
+        }
+        return purged;
+    }
+
+    /// <summary>History rows, large-payload blobs, then the Instances row: the row goes last so a purge cut short is still visible and can be repeated.</summary>
+    private async Task DeleteInstanceDataAsync(string instanceId, CancellationToken cancellation)
+    {
         await _hub.History.DeleteAsync(instanceId, cancellation).ConfigureAwait(false);
         await _hub.Payloads.DeleteInstanceAsync(instanceId, cancellation).ConfigureAwait(false);
         await _hub.Instances.DeleteAsync(instanceId, cancellation).ConfigureAwait(false);
-        return new PurgeResult(1);
     }
 
     /// <inheritdoc/>
-    public override async Task<PurgeResult> PurgeAllInstancesAsync(PurgeInstancesFilter filter, CancellationToken cancellation = default)
+    public override async Task<PurgeResult> PurgeAllInstancesAsync(PurgeInstancesFilter filter, PurgeInstanceOptions? options = null, CancellationToken cancellation = default)
     {
         ArgumentNullException.ThrowIfNull(filter);
         var statuses = (filter.Statuses ?? [OrchestrationRuntimeStatus.Completed, OrchestrationRuntimeStatus.Failed, OrchestrationRuntimeStatus.Terminated]).ToList();
@@ -145,11 +178,15 @@ public sealed class AzureStorageDurableTaskClient : DurableTaskClient
         {
             try
             {
-                purged += (await PurgeInstanceAsync(id, cancellation).ConfigureAwait(false)).PurgedInstanceCount;
+                purged += (await PurgeInstanceAsync(id, options, cancellation).ConfigureAwait(false)).PurgedInstanceCount;
             }
             catch (InvalidOperationException)
             {
                 // Restarted since the query: no longer finished.
+            }
+            catch (RequestFailedException ex) when (ex.Status == 404)
+            {
+                // Already purged as a sub-orchestration of an instance purged recursively before it.
             }
         }
         return new PurgeResult(purged);
