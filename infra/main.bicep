@@ -218,6 +218,7 @@ module gpuWorker 'modules/container-app.bicep' = {
     registryServer: registry.outputs.loginServer
     identityName: names.identity
     roles: 'pool:gpu'
+    device: 'cuda'
     storageAccountName: names.storage
     hubName: hubName
     partitionCount: partitionCount

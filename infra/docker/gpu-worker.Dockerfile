@@ -30,10 +30,12 @@ COPY --from=build /app ./
 # Overlay: the CUDA build's libtorch/libc10/LibTorchSharp replace the CPU ones (same TorchSharp version, checked by
 # the infra tests), and the CUDA libraries it needs come along. The managed TorchSharp.dll stays the app's.
 COPY --from=cuda /cuda/out/*.so* ./
-# The driver comes from the host (Container Apps GPU profiles inject it).
+# The driver comes from the host (Container Apps GPU profiles inject it). Rft__Device=cuda puts rollouts and policy
+# updates on the GPU; the app refuses to start when the CUDA build or the device is missing (rft doctor says which).
 ENV ASPNETCORE_URLS=http://+:8080 \
     RFT_ROOT=/app \
     Rft__EmbeddedAzurite=false \
+    Rft__Device=cuda \
     NVIDIA_VISIBLE_DEVICES=all \
     NVIDIA_DRIVER_CAPABILITIES=compute,utility \
     DOTNET_gcServer=1

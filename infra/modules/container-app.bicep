@@ -29,6 +29,10 @@ param identityName string
 @description('Value of Rft__Roles: all, or a comma list of api, orchestrations, pool:gpu, pool:cpu.')
 param roles string
 
+@description('Value of Rft__Device: where this app puts its models (cpu, cuda or cuda:N). A replica whose TorchSharp build or node cannot use it fails at start with a message saying so.')
+@allowed(['cpu', 'cuda', 'cuda:0'])
+param device string = 'cpu'
+
 @description('Storage account the app (and the scale rule) use.')
 param storageAccountName string
 
@@ -108,6 +112,7 @@ var baseEnv = [
   { name: 'ASPNETCORE_URLS', value: 'http://+:${port}' }
   { name: 'Rft__Roles', value: roles }
   { name: 'Rft__EmbeddedAzurite', value: 'false' }
+  { name: 'Rft__Device', value: device }
   { name: 'AzureWebJobsStorage__accountName', value: storageAccountName }
   { name: 'AzureWebJobsStorage__clientId', value: identityClientId }
   { name: 'AZURE_CLIENT_ID', value: identityClientId }

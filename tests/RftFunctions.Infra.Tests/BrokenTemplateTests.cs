@@ -16,6 +16,8 @@ public sealed class BrokenTemplateTests
             [new("main.bicep", "    minReplicas: 0\n    maxReplicas: gpuWorkerMaxReplicas", "    minReplicas: 1\n    maxReplicas: gpuWorkerMaxReplicas")]),
         ["gpu worker has no queue rule"] = new(Invariants.GpuWorkerScalesFromZeroOnItsQueue, "no azure-queue scale rule on rfthub-workitems-gpu",
             [new("main.bicep", "scaleQueueName: storage.outputs.workItemQueues[indexOf(workerPools, 'gpu')]", "scaleQueueName: ''")]),
+        ["gpu worker runs on the cpu"] = new(Invariants.GpuWorkerScalesFromZeroOnItsQueue, "Rft__Device is cpu",
+            [new("main.bicep", "    device: 'cuda'\n", "")]),
         ["api host scales to zero"] = new(Invariants.AppsScaleAsTheirRolesNeed, "at least one replica",
             [new("main.bicep", "    minReplicas: 1\n", "    minReplicas: 0\n")]),
         ["storage role swapped for a management role"] = new(Invariants.RoleAssignmentsAreLeastPrivilege, "more than the apps need",

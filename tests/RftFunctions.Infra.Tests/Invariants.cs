@@ -51,6 +51,11 @@ public static partial class Invariants
             if ((int?)app.Scale["maxReplicas"] is not >= 1)
                 violations.Add($"{app.Name}: maxReplicas must be at least 1");
             violations.AddRange(QueueScaleRuleViolations(app, "gpu"));
+            // The image carries libtorch's CUDA build, but the app only uses it when told: without Rft__Device the
+            // worker would train on the node's CPU while paying for its GPU.
+            var device = app.Setting("Rft__Device");
+            if (device is null || !device.StartsWith("cuda", StringComparison.Ordinal))
+                violations.Add($"{app.Name}: Rft__Device is {device ?? "unset"}, the GPU worker must run its models on cuda");
             var profile = (string?)app.Resource.Properties["workloadProfileName"];
             var profileType = WorkloadProfileType(snapshot, app, profile);
             if (profileType is null || !(profileType.Contains("GPU", StringComparison.OrdinalIgnoreCase) || profileType.StartsWith("NC", StringComparison.OrdinalIgnoreCase)))

@@ -1,3 +1,4 @@
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using RftFunctions.Functions.Api.Auth;
 using RftFunctions.Functions.Api.Chat;
 using RftFunctions.Functions.Api.Files;
@@ -26,6 +27,8 @@ public static class OpenAiApi
         services.AddSingleton<ApiKeyStore>();
         services.AddSingleton<FileStore>();
         services.AddSingleton<ModelRegistry>();
+        // The host registers the configured Rft:Device first; in-process users (tests) get the CPU.
+        services.TryAddSingleton(RftFunctions.Model.ComputeDevice.Cpu);
         services.AddSingleton<ModelCache>();
         services.AddSingleton(_ => new PythonGraderPool());
         services.AddSingleton(sp => new GraderServices { Python = sp.GetRequiredService<PythonGraderPool>() });

@@ -1,6 +1,7 @@
 using System.Text.Json;
 using RftFunctions.Functions.Health;
 using RftFunctions.Functions.Hosting;
+using RftFunctions.Model;
 using RftFunctions.Storage;
 using static TorchSharp.torch;
 
@@ -21,10 +22,11 @@ public static class DoctorCommand
         var options = configuration.GetSection(RftHostOptions.Section).Get<RftHostOptions>() ?? new RftHostOptions();
 
         var torchCheck = CheckTorch();
+        var deviceCheck = torchCheck.Ok ? CheckDevice(options.Device) : new DeviceCheck(false, options.Device, false, 0, "TorchSharp does not load");
         IReadOnlyList<ServiceProbe> storage = checkStorage ? await ProbeStorageAsync(options, configuration) : [];
 
-        bool ok = torchCheck.Ok && storage.All(s => s.Ok);
-        var report = new { status = ok ? "ok" : "failed", torch = torchCheck, storage, contentRoot = root };
+        bool ok = torchCheck.Ok && deviceCheck.Ok && storage.All(s => s.Ok);
+        var report = new { status = ok ? "ok" : "failed", torch = torchCheck, device = deviceCheck, storage, contentRoot = root };
         Console.WriteLine(JsonSerializer.Serialize(report, new JsonSerializerOptions { WriteIndented = true }));
         return ok ? 0 : 1;
     }
@@ -44,6 +46,26 @@ public static class DoctorCommand
 
     /// <summary>The TorchSharp check: d/dx sum(x^2) at x = [1, 2, 3] must be [2, 4, 6].</summary>
     public sealed record TorchCheck(bool Ok, string? Version, int Threads, string? Error);
+
+    /// <summary>The device check: the configured <c>Rft:Device</c> parses, is usable, and computes.</summary>
+    public sealed record DeviceCheck(bool Ok, string Setting, bool CudaAvailable, int CudaDevices, string? Error);
+
+    private static DeviceCheck CheckDevice(string setting)
+    {
+        bool cudaAvailable = cuda.is_available();
+        int devices = cudaAvailable ? cuda.device_count() : 0;
+        try
+        {
+            var device = ComputeDevice.Parse(setting, RftHost.DeviceSetting).EnsureAvailable(RftHost.DeviceSetting);
+            using var scope = NewDisposeScope();
+            var sum = ones(4, device: device.Device).sum().cpu().item<float>();
+            return new DeviceCheck(sum == 4, device.ToString(), cudaAvailable, devices, sum == 4 ? null : $"ones(4).sum() is {sum} on {device}");
+        }
+        catch (Exception e) when (e is ArgumentException or InvalidOperationException)
+        {
+            return new DeviceCheck(false, setting, cudaAvailable, devices, e.Message);
+        }
+    }
 
     private static TorchCheck CheckTorch()
     {

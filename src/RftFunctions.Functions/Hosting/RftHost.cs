@@ -2,6 +2,7 @@ using RftFunctions.Durable;
 using RftFunctions.Durable.Http;
 using RftFunctions.Functions.Health;
 using RftFunctions.Functions.Orchestrations;
+using RftFunctions.Model;
 using RftFunctions.Storage;
 
 namespace RftFunctions.Functions.Hosting;
@@ -11,6 +12,9 @@ public static class RftHost
 {
     /// <summary>The port the Functions tooling uses by default (local.settings.json <c>Host.LocalHttpPort</c> overrides).</summary>
     public const int DefaultLocalHttpPort = 7071;
+
+    /// <summary>The device setting as users write it (environment spelling in parentheses).</summary>
+    public const string DeviceSetting = "Rft:Device (Rft__Device)";
 
     /// <summary>Runs the host until it is stopped (Ctrl+C, SIGTERM).</summary>
     public static async Task<int> RunAsync(string[] args, CancellationToken cancellationToken = default)
@@ -31,11 +35,24 @@ public static class RftHost
             builder.WebHost.UseUrls($"http://127.0.0.1:{port}");
         }
 
+        ComputeDevice device;
+        try
+        {
+            device = ComputeDevice.Parse(options.Device, DeviceSetting).EnsureAvailable(DeviceSetting);
+        }
+        catch (Exception e) when (e is ArgumentException or InvalidOperationException)
+        {
+            // Before anything starts: a GPU worker that cannot reach its GPU must not quietly train on the CPU.
+            await Console.Error.WriteLineAsync($"rft host: {e.Message}");
+            return 1;
+        }
+
         var account = StorageAccount.FromSettings(options.StorageConnectionName, key => builder.Configuration[key]);
         await using var azurite = await EmbeddedAzurite.StartIfNeededAsync(account, options, root, Console.Out, cancellationToken);
 
         builder.Services.AddSingleton(account);
         builder.Services.AddSingleton(options);
+        builder.Services.AddSingleton(device);
         builder.Services.AddSingleton<StorageHealth>();
         builder.Services.AddRftDurable(builder.Configuration, account, options, RegisterOrchestrations);
         RftFunctions.Functions.Api.OpenAiApi.AddOpenAiApi(builder.Services, builder.Configuration);

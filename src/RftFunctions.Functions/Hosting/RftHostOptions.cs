@@ -18,6 +18,13 @@ public sealed record RftHostOptions
     /// <summary>Where the embedded Azurite keeps its data, relative to the content root.</summary>
     public string AzuriteDataDirectory { get; init; } = ".azurite";
 
+    /// <summary>
+    /// Where this process puts its models (rollouts, policy updates, chat completions): <c>cpu</c> (default),
+    /// <c>cuda</c> or <c>cuda:N</c>. The GPU worker image sets <c>cuda</c>; the host refuses to start when the
+    /// loaded TorchSharp build cannot use the device.
+    /// </summary>
+    public string Device { get; init; } = "cpu";
+
     /// <summary>The name of the setting holding the storage connection (Functions convention).</summary>
     public string StorageConnectionName { get; init; } = "AzureWebJobsStorage";
 

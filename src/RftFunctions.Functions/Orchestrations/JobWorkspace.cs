@@ -24,7 +24,7 @@ public sealed record JobContext(TrainingJobSpec Spec, IReadOnlyList<RftExample> 
 /// the latest policy version) and the one trainer per job. Everything here can be rebuilt from Blob Storage, which is
 /// what happens after a crash or on another worker.
 /// </summary>
-public sealed class JobWorkspace(JobStore store, GraderServices graderServices, BaseModelCache baseModels) : IDisposable
+public sealed class JobWorkspace(JobStore store, GraderServices graderServices, BaseModelCache baseModels, ComputeDevice device) : IDisposable
 {
     private readonly ConcurrentDictionary<string, Lazy<Task<JobContext>>> _jobs = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, RolloutPolicy> _policies = new(StringComparer.Ordinal);
@@ -32,6 +32,9 @@ public sealed class JobWorkspace(JobStore store, GraderServices graderServices, 
 
     /// <summary>The job store (and its blob container).</summary>
     public JobStore Store => store;
+
+    /// <summary>Where this process's rollout policies and trainers live (<c>Rft:Device</c>).</summary>
+    public TorchSharp.torch.Device Device => device.Device;
 
     /// <summary>Services graders need (python pool, judge).</summary>
     public GraderServices GraderServices => graderServices;

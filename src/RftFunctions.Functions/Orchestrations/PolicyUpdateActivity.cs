@@ -86,7 +86,7 @@ public sealed class PolicyUpdateActivity(JobWorkspace workspace) : TaskActivity<
         var container = workspace.Store.Container;
         if (input.Step == 0)
         {
-            slot.Policy = ModelFolder.Load(job.Spec.BaseModelDirectory);
+            slot.Policy = ModelFolder.Load(job.Spec.BaseModelDirectory, workspace.Device);
             slot.Trainer = new PolicyTrainer(slot.Policy, job.Spec.Config, input.TotalSteps);
         }
         else
@@ -94,7 +94,7 @@ public sealed class PolicyUpdateActivity(JobWorkspace workspace) : TaskActivity<
             var previous = JobBlobs.State(input.JobId, input.Step - 1);
             var manifest = await TrainerStateStore.ReadManifestAsync(container, previous, ct)
                 ?? throw new InvalidOperationException($"cannot run step {input.Step}: the trainer state of step {input.Step - 1} ({previous}) is missing");
-            slot.Policy = await TrainerStateStore.LoadPolicyAsync(container, previous, manifest, job.Spec.BaseModelDirectory, ct);
+            slot.Policy = await TrainerStateStore.LoadPolicyAsync(container, previous, manifest, job.Spec.BaseModelDirectory, ct, workspace.Device);
             slot.Trainer = new PolicyTrainer(slot.Policy, job.Spec.Config, input.TotalSteps);
             await TrainerStateStore.LoadOptimizerAsync(container, previous, slot.Trainer, ct);
         }

@@ -74,6 +74,8 @@ public static class RftOrchestrations
         services.TryAddSingleton<JobStore>();
         services.TryAddSingleton<BaseModelCache>();
         services.TryAddSingleton<FineTunedModels>();
+        // The host registers the configured Rft:Device first; in-process users (tests, bench) get the CPU.
+        services.TryAddSingleton(RftFunctions.Model.ComputeDevice.Cpu);
         services.TryAddSingleton<JobWorkspace>();
         services.TryAddSingleton<TrainingJobService>();
         return services;

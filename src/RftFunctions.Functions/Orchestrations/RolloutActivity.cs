@@ -80,8 +80,8 @@ public sealed class RolloutActivity(JobWorkspace workspace) : TaskActivity<Rollo
             policy.Model?.Dispose();
             policy.Model = null;
             policy.Model = manifest is null
-                ? ModelFolder.Load(job.Spec.BaseModelDirectory)
-                : await TrainerStateStore.LoadPolicyAsync(container, prefix!, manifest, job.Spec.BaseModelDirectory, ct);
+                ? ModelFolder.Load(job.Spec.BaseModelDirectory, workspace.Device)
+                : await TrainerStateStore.LoadPolicyAsync(container, prefix!, manifest, job.Spec.BaseModelDirectory, ct, workspace.Device);
         }
         else
         {

@@ -4,6 +4,7 @@ using Azure.Storage.Blobs;
 using RftFunctions.Model;
 using RftFunctions.Training.Config;
 using RftFunctions.Training.Trainer;
+using static TorchSharp.torch;
 
 namespace RftFunctions.Training.Checkpoints;
 
@@ -72,10 +73,11 @@ public static class TrainerStateStore
 
     /// <summary>
     /// Loads the policy stored under <paramref name="prefix"/> on top of the base model folder
-    /// <paramref name="baseModelDirectory"/> (LoRA: base + adapter; full: the stored folder itself).
+    /// <paramref name="baseModelDirectory"/> (LoRA: base + adapter; full: the stored folder itself) onto
+    /// <paramref name="device"/> (the CPU when null).
     /// </summary>
     public static async Task<DecoderModel> LoadPolicyAsync(BlobContainerClient container, string prefix, TrainerStateManifest manifest,
-        string baseModelDirectory, CancellationToken cancellationToken = default)
+        string baseModelDirectory, CancellationToken cancellationToken = default, Device? device = null)
     {
         var temp = Directory.CreateTempSubdirectory("rft-policy-");
         try
@@ -83,11 +85,11 @@ public static class TrainerStateStore
             await DownloadPolicyAsync(container, prefix, manifest, temp.FullName, cancellationToken);
             if (manifest.PolicyFormat == TrainerStateManifest.LoraFormat)
             {
-                var model = ModelFolder.Load(baseModelDirectory);
+                var model = ModelFolder.Load(baseModelDirectory, device);
                 Lora.Load(model, temp.FullName);
                 return model;
             }
-            return ModelFolder.Load(temp.FullName);
+            return ModelFolder.Load(temp.FullName, device);
         }
         finally
         {

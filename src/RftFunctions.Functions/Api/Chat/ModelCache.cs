@@ -63,7 +63,7 @@ public sealed class LoadedModel : IDisposable
 /// them while their total size stays under <see cref="ApiOptions.ModelCacheBytes"/>; the least recently used idle
 /// model is unloaded first. A model in use is never unloaded, so the bound can be exceeded briefly under load.
 /// </summary>
-public sealed class ModelCache(ModelRegistry registry, ApiOptions options) : IDisposable
+public sealed class ModelCache(ModelRegistry registry, ApiOptions options, ComputeDevice device) : IDisposable
 {
     private readonly Dictionary<(string Project, string Id), Task<LoadedModel>> _entries = [];
     private readonly string _root = options.ModelCacheDirectory.Length > 0 ? options.ModelCacheDirectory
@@ -122,7 +122,7 @@ public sealed class ModelCache(ModelRegistry registry, ApiOptions options) : IDi
         var folder = Path.Combine(_root, Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(key)))[..24]);
         if (Directory.Exists(folder)) Directory.Delete(folder, recursive: true);
         await registry.DownloadAsync(registered, folder, cancellationToken);
-        var model = ModelFolder.Load(folder);
+        var model = ModelFolder.Load(folder, device.Device);
         var tokenizer = HuggingFaceTokenizer.Load(folder);
         return new LoadedModel(model, tokenizer, tokenizer.ChatFormat(ChatFormatFallback.RftTiny), Math.Max(1, registered.Bytes), folder);
     }
