@@ -29,6 +29,11 @@ public sealed class GenericTimerTests(StorageFixture storage)
         var result = await host.RunAsync("Stateful", "a");
         Assert.Equal(OrchestrationRuntimeStatus.Completed, result.RuntimeStatus);
         Assert.Equal("a-1|7:a-1!|a-1!!", result.ReadOutputAs<string>());
+        // Each generic timer is one ordinary durable timer in history: created once, fired once, no extra events.
+        var history = (await host.Client.GetInstanceAsync(result.InstanceId, new GetInstanceOptions { GetHistory = true }, Ct))!.History!;
+        Assert.Equal(2, history.Count(e => e.EventType == "TimerCreated"));
+        Assert.Equal(2, history.Count(e => e.EventType == "TimerFired"));
+        Assert.Equal(["TimerCreated", "TaskScheduled", "TimerCreated", "TaskScheduled"], history.Where(e => e.EventId >= 0).Select(e => e.EventType));
     }
 
     [Fact]

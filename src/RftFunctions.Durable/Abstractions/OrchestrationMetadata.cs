@@ -29,6 +29,9 @@ public sealed record OrchestrationMetadata(string Name, string InstanceId)
     /// <summary>The current execution id (changes with ContinueAsNew).</summary>
     public string? ExecutionId { get; init; }
 
+    /// <summary>The current execution's history, when <see cref="GetInstanceOptions.GetHistory"/> asked for it; else null.</summary>
+    public IReadOnlyList<OrchestrationHistoryEvent>? History { get; init; }
+
     /// <summary>True while Running, Pending or Suspended: the instance may still make progress.</summary>
     public bool IsRunning => RuntimeStatus is OrchestrationRuntimeStatus.Running or OrchestrationRuntimeStatus.Pending or OrchestrationRuntimeStatus.Suspended;
 

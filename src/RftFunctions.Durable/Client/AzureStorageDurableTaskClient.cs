@@ -94,6 +94,18 @@ public sealed class AzureStorageDurableTaskClient : DurableTaskClient
     }
 
     /// <inheritdoc/>
+    public override async Task<OrchestrationMetadata?> GetInstanceAsync(string instanceId, GetInstanceOptions options, CancellationToken cancellation = default)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        var metadata = await GetInstanceAsync(instanceId, options.GetInputsAndOutputs, cancellation).ConfigureAwait(false);
+        if (metadata is null || !options.GetHistory) return metadata;
+        // The row and the history are read one after the other: an episode committing in between can make the history
+        // one episode newer than the status (the Instances row is written after the history).
+        var history = await _hub.History.LoadAsync(instanceId, cancellation).ConfigureAwait(false);
+        return metadata with { History = [.. history.Events.Select(HistoryEventMapping.ToPublic)] };
+    }
+
+    /// <inheritdoc/>
     public override Task<OrchestrationMetadata> WaitForInstanceStartAsync(string instanceId, bool getInputsAndOutputs = false, CancellationToken cancellation = default) =>
         PollAsync(instanceId, getInputsAndOutputs, m => m.RuntimeStatus != OrchestrationRuntimeStatus.Pending, cancellation);
 

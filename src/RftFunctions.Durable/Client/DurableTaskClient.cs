@@ -66,6 +66,14 @@ public abstract class DurableTaskClient : IAsyncDisposable
     public virtual Task<OrchestrationMetadata?> GetInstanceAsync(string instanceId, CancellationToken cancellation) =>
         GetInstanceAsync(instanceId, false, cancellation);
 
+    /// <summary>The instance's metadata with what <paramref name="options"/> asks for (history included), or null when no such instance exists.</summary>
+    public virtual Task<OrchestrationMetadata?> GetInstanceAsync(string instanceId, GetInstanceOptions options, CancellationToken cancellation = default)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        if (options.GetHistory) throw new NotSupportedException($"{GetType().Name} cannot read instance history.");
+        return GetInstanceAsync(instanceId, options.GetInputsAndOutputs, cancellation);
+    }
+
     /// <summary>Instances matching the query, page by page (use <c>AsPages</c> with a continuation token to resume).</summary>
     public abstract AsyncPageable<OrchestrationMetadata> GetAllInstancesAsync(OrchestrationQuery? filter = null);
 

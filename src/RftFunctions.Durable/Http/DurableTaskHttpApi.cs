@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text.Json;
+using System.Text.Json.Nodes;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
@@ -79,11 +80,19 @@ public static class DurableTaskHttpApi
         return Results.Accepted(payload.StatusQueryGetUri, payload);
     }
 
-    private static async Task<IResult> GetStatusAsync(HttpContext http, DurableTaskClient client, string instanceId, bool? returnInternalServerErrorOnFailure)
+    /// <summary>
+    /// GET instances/{id}: <c>showInput</c> (default true) keeps the input, <c>showHistory</c> adds <c>historyEvents</c>
+    /// (omitted otherwise and while Pending, as upstream), <c>showHistoryOutput</c> adds results to those events.
+    /// </summary>
+    private static async Task<IResult> GetStatusAsync(HttpContext http, DurableTaskClient client, string instanceId, bool? returnInternalServerErrorOnFailure, bool? showInput, bool? showHistory, bool? showHistoryOutput)
     {
-        var metadata = await client.GetInstanceAsync(instanceId, true, http.RequestAborted).ConfigureAwait(false);
+        var options = new GetInstanceOptions { GetInputsAndOutputs = true, GetHistory = showHistory == true };
+        var metadata = await client.GetInstanceAsync(instanceId, options, http.RequestAborted).ConfigureAwait(false);
         if (metadata is null) return Results.NotFound(new { message = $"No instance with id '{instanceId}' was found." });
-        var body = ToStatus(metadata);
+        var history = metadata.History is { } events && metadata.RuntimeStatus != OrchestrationRuntimeStatus.Pending
+            ? HistoryEventsJson.Build(events, showHistoryOutput == true)
+            : null;
+        var body = ToStatus(metadata, showInput ?? true, history);
         if (metadata.IsRunning)
         {
             http.Response.Headers.RetryAfter = ((int)RetryAfter.TotalSeconds).ToString(CultureInfo.InvariantCulture);
@@ -136,7 +145,7 @@ public static class DurableTaskHttpApi
         return Results.Accepted();
     }
 
-    private static async Task<IResult> ListAsync(HttpContext http, DurableTaskClient client, DateTimeOffset? createdTimeFrom, DateTimeOffset? createdTimeTo, string? runtimeStatus, string? instanceIdPrefix, int? top)
+    private static async Task<IResult> ListAsync(HttpContext http, DurableTaskClient client, DateTimeOffset? createdTimeFrom, DateTimeOffset? createdTimeTo, string? runtimeStatus, string? instanceIdPrefix, int? top, bool? showInput)
     {
         List<OrchestrationRuntimeStatus>? statuses = null;
         if (!string.IsNullOrEmpty(runtimeStatus))
@@ -153,7 +162,7 @@ public static class DurableTaskHttpApi
         await foreach (var page in client.GetAllInstancesAsync(query).AsPages(query.ContinuationToken, query.PageSize).ConfigureAwait(false))
         {
             if (page.ContinuationToken is { } next) http.Response.Headers["x-ms-continuation-token"] = next;
-            return Results.Ok(page.Values.Select(ToStatus));
+            return Results.Ok(page.Values.Select(m => ToStatus(m, showInput ?? true, null)));
         }
         return Results.Ok(Array.Empty<object>());
     }
@@ -161,7 +170,8 @@ public static class DurableTaskHttpApi
     private static async Task<IResult> StartAsync(HttpContext http, DurableTaskClient client, string functionName, string? instanceId)
     {
         object? input = null;
-        if (http.Request.ContentLength is > 0)
+        // A chunked body (HttpClient's JsonContent sends one) has no Content-Length but is still the input.
+        if (http.Request.ContentLength is > 0 || http.Request.Headers.TransferEncoding.Count > 0)
         {
             try
             {
@@ -183,19 +193,24 @@ public static class DurableTaskHttpApi
         }
     }
 
-    /// <summary>The status payload of Durable Functions' GET instance API.</summary>
-    private static object ToStatus(OrchestrationMetadata m) => new
+    /// <summary>The status payload of Durable Functions' GET instance API; <c>historyEvents</c> only when there is a history to show.</summary>
+    private static Dictionary<string, object?> ToStatus(OrchestrationMetadata m, bool showInput, JsonArray? historyEvents)
     {
-        name = m.Name,
-        instanceId = m.InstanceId,
-        runtimeStatus = m.RuntimeStatus.ToString(),
-        input = Parse(m.SerializedInput),
-        customStatus = Parse(m.SerializedCustomStatus),
-        output = m.FailureDetails is { } f && m.SerializedOutput is null ? (object)f.ErrorMessage : Parse(m.SerializedOutput),
-        failureDetails = m.FailureDetails,
-        createdTime = m.CreatedAt.UtcDateTime.ToString("yyyy-MM-ddTHH:mm:ssZ", CultureInfo.InvariantCulture),
-        lastUpdatedTime = m.LastUpdatedAt.UtcDateTime.ToString("yyyy-MM-ddTHH:mm:ssZ", CultureInfo.InvariantCulture),
-    };
+        var status = new Dictionary<string, object?>
+        {
+            ["name"] = m.Name,
+            ["instanceId"] = m.InstanceId,
+            ["runtimeStatus"] = m.RuntimeStatus.ToString(),
+            ["input"] = showInput ? Parse(m.SerializedInput) : null,
+            ["customStatus"] = Parse(m.SerializedCustomStatus),
+            ["output"] = m.FailureDetails is { } f && m.SerializedOutput is null ? f.ErrorMessage : Parse(m.SerializedOutput),
+            ["failureDetails"] = m.FailureDetails,
+            ["createdTime"] = m.CreatedAt.UtcDateTime.ToString("yyyy-MM-ddTHH:mm:ssZ", CultureInfo.InvariantCulture),
+            ["lastUpdatedTime"] = m.LastUpdatedAt.UtcDateTime.ToString("yyyy-MM-ddTHH:mm:ssZ", CultureInfo.InvariantCulture),
+        };
+        if (historyEvents is not null) status["historyEvents"] = historyEvents;
+        return status;
+    }
 
     private static JsonElement? Parse(string? json)
     {
