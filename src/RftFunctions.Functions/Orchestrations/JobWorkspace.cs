@@ -130,6 +130,9 @@ public sealed class TrainerSlot : IDisposable
     /// <summary>The policy being trained.</summary>
     public DecoderModel? Policy { get; set; }
 
+    /// <summary>The frozen reference policy (the base model) when the job's KL coefficient (beta) is positive.</summary>
+    public DecoderModel? Reference { get; set; }
+
     /// <summary>Its trainer.</summary>
     public Training.Trainer.PolicyTrainer? Trainer { get; set; }
 
@@ -141,8 +144,10 @@ public sealed class TrainerSlot : IDisposable
     {
         Trainer?.Dispose();
         Policy?.Dispose();
+        Reference?.Dispose();
         Trainer = null;
         Policy = null;
+        Reference = null;
         CompletedSteps = -1;
     }
 

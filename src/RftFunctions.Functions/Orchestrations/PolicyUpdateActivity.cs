@@ -87,7 +87,8 @@ public sealed class PolicyUpdateActivity(JobWorkspace workspace) : TaskActivity<
         if (input.Step == 0)
         {
             slot.Policy = ModelFolder.Load(job.Spec.BaseModelDirectory, workspace.Device);
-            slot.Trainer = new PolicyTrainer(slot.Policy, job.Spec.Config, input.TotalSteps);
+            slot.Reference = LoadReference(job);
+            slot.Trainer = new PolicyTrainer(slot.Policy, job.Spec.Config, input.TotalSteps, slot.Reference);
         }
         else
         {
@@ -95,9 +96,21 @@ public sealed class PolicyUpdateActivity(JobWorkspace workspace) : TaskActivity<
             var manifest = await TrainerStateStore.ReadManifestAsync(container, previous, ct)
                 ?? throw new InvalidOperationException($"cannot run step {input.Step}: the trainer state of step {input.Step - 1} ({previous}) is missing");
             slot.Policy = await TrainerStateStore.LoadPolicyAsync(container, previous, manifest, job.Spec.BaseModelDirectory, ct, workspace.Device);
-            slot.Trainer = new PolicyTrainer(slot.Policy, job.Spec.Config, input.TotalSteps);
+            slot.Reference = LoadReference(job);
+            slot.Trainer = new PolicyTrainer(slot.Policy, job.Spec.Config, input.TotalSteps, slot.Reference);
             await TrainerStateStore.LoadOptimizerAsync(container, previous, slot.Trainer, ct);
         }
         slot.CompletedSteps = input.Step;
+    }
+
+    // KL is measured against the policy the job started from: the base model (for LoRA it is the base without the
+    // adapter, for full fine-tuning the untouched weights). Frozen and only needed when beta > 0.
+    private DecoderModel? LoadReference(JobContext job)
+    {
+        if (job.Spec.Config.Beta <= 0) return null;
+        var reference = ModelFolder.Load(job.Spec.BaseModelDirectory, workspace.Device);
+        foreach (var parameter in reference.parameters()) parameter.requires_grad = false;
+        reference.eval();
+        return reference;
     }
 }

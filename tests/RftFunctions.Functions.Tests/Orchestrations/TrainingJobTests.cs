@@ -61,6 +61,26 @@ public sealed class TrainingJobTests(StorageFixture storage)
     }
 
     [Fact]
+    public async Task A_job_with_a_kl_coefficient_trains_against_the_frozen_base_model()
+    {
+        await using var host = await TrainingTestHost.StartAsync(storage);
+        var jobId = await host.CreateJobAsync("ftjob-kl", TrainingTestHost.Config(seed: 7) with { Beta = 0.1 });
+
+        await host.WaitAsync(jobId);
+
+        var job = (await host.Store.GetAsync(jobId, Ct))!;
+        Assert.True(job.Status == JobStatus.Succeeded, $"{job.Status}: {job.Error?.Message}");
+        var kl = (await host.EventsAsync(jobId)).Where(e => e.Type == "metrics")
+            .Select(e => e.Data!.Value.GetProperty("diagnostics").GetProperty("kl").GetDouble()).ToList();
+        Assert.Equal(3, kl.Count);
+        // Step 1 samples from the base model itself; once an update has moved the policy (a step whose groups all
+        // share one reward moves nothing), it differs from the base. k3 is never negative.
+        Assert.InRange(kl[0], -1e-6, 1e-6);
+        Assert.Contains(kl.Skip(1), k => k > 1e-8);
+        Assert.All(kl, k => Assert.True(k >= -1e-6, $"kl {k}"));
+    }
+
+    [Fact]
     public async Task The_same_job_with_the_same_seed_gives_the_same_numbers_and_bit_identical_weights()
     {
         await using var host = await TrainingTestHost.StartAsync(storage);
