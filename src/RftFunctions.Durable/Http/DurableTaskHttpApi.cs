@@ -38,7 +38,8 @@ public static class DurableTaskHttpApi
 
     /// <summary>
     /// Maps GET/DELETE <c>instances/{id}</c>, POST <c>instances/{id}/raiseEvent/{name}</c>, <c>terminate</c>,
-    /// <c>suspend</c>, <c>resume</c>, GET <c>instances</c> (query) and POST <c>orchestrators/{name}/{id?}</c> (start).
+    /// <c>suspend</c>, <c>resume</c>, GET <c>instances</c> (query), DELETE <c>instances</c> (purge by filter) and POST
+    /// <c>orchestrators/{name}/{id?}</c> (start).
     /// </summary>
     public static RouteGroupBuilder MapDurableTaskManagementApi(this IEndpointRouteBuilder endpoints, string prefix = DefaultPrefix)
     {
@@ -53,6 +54,7 @@ public static class DurableTaskHttpApi
         group.MapPost("/instances/{instanceId}/resume", (HttpContext http, DurableTaskClient client, string instanceId, string? reason) =>
             ControlAsync(client, instanceId, c => c.ResumeInstanceAsync(instanceId, reason, http.RequestAborted), http.RequestAborted));
         group.MapGet("/instances", ListAsync);
+        group.MapDelete("/instances", PurgeManyAsync);
         group.MapPost("/orchestrators/{functionName}/{instanceId?}", StartAsync);
         return group;
     }
@@ -145,18 +147,39 @@ public static class DurableTaskHttpApi
         return Results.Accepted();
     }
 
+    /// <summary>The comma-separated <c>runtimeStatus</c> filter; an unknown name is an error naming it.</summary>
+    private static bool TryParseStatuses(string? runtimeStatus, out List<OrchestrationRuntimeStatus>? statuses, out IResult? error)
+    {
+        statuses = null;
+        error = null;
+        if (string.IsNullOrEmpty(runtimeStatus)) return true;
+        statuses = [];
+        foreach (var s in runtimeStatus.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+        {
+            if (!Enum.TryParse<OrchestrationRuntimeStatus>(s, true, out var status) || !Enum.IsDefined(status))
+            {
+                error = Results.BadRequest(new { message = $"runtimeStatus '{s}' is not a known status." });
+                return false;
+            }
+            statuses.Add(status);
+        }
+        return true;
+    }
+
+    /// <summary>
+    /// DELETE instances?createdTimeFrom=&amp;createdTimeTo=&amp;runtimeStatus=: purges the finished instances matching
+    /// the filter (Functions' "purge multiple instance histories"); 200 with the count, 404 when none matched.
+    /// </summary>
+    private static async Task<IResult> PurgeManyAsync(HttpContext http, DurableTaskClient client, DateTimeOffset? createdTimeFrom, DateTimeOffset? createdTimeTo, string? runtimeStatus)
+    {
+        if (!TryParseStatuses(runtimeStatus, out var statuses, out var error)) return error!;
+        var result = await client.PurgeAllInstancesAsync(new PurgeInstancesFilter(createdTimeFrom, createdTimeTo, statuses), http.RequestAborted).ConfigureAwait(false);
+        return result.PurgedInstanceCount == 0 ? Results.NotFound() : Results.Ok(new { instancesDeleted = result.PurgedInstanceCount });
+    }
+
     private static async Task<IResult> ListAsync(HttpContext http, DurableTaskClient client, DateTimeOffset? createdTimeFrom, DateTimeOffset? createdTimeTo, string? runtimeStatus, string? instanceIdPrefix, int? top, bool? showInput)
     {
-        List<OrchestrationRuntimeStatus>? statuses = null;
-        if (!string.IsNullOrEmpty(runtimeStatus))
-        {
-            statuses = [];
-            foreach (var s in runtimeStatus.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
-            {
-                if (!Enum.TryParse<OrchestrationRuntimeStatus>(s, true, out var status)) return Results.BadRequest(new { message = $"runtimeStatus '{s}' is not a known status." });
-                statuses.Add(status);
-            }
-        }
+        if (!TryParseStatuses(runtimeStatus, out var statuses, out var error)) return error!;
         var token = http.Request.Headers["x-ms-continuation-token"].ToString();
         var query = new OrchestrationQuery(createdTimeFrom, createdTimeTo, statuses, instanceIdPrefix, top ?? 100, string.IsNullOrEmpty(token) ? null : token, true);
         await foreach (var page in client.GetAllInstancesAsync(query).AsPages(query.ContinuationToken, query.PageSize).ConfigureAwait(false))
