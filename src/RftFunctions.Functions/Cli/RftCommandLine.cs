@@ -16,7 +16,7 @@ public static class RftCommandLine
     [
         new("serve", "run the host (API, dashboard, triggers, durable runtime); 'host' is an alias", ServeCommand.ServeUsage, (a, c) => RftHost.RunAsync(a, c)),
         new("worker", "run only the activities of some worker pools: worker --pools gpu,cpu", ServeCommand.WorkerUsage, ServeCommand.WorkerAsync),
-        new("demo", "the gene-ranking RFT demo (in process)", "usage: rft demo [--cases N] [--valid-cases N] [--epochs N] [--eval-every N] [--seed N] [--out DIR] [--cache DIR]", (a, _) => RunDemoAsync(a)),
+        new("demo", "the gene-ranking RFT demo through the host and the jobs API; last line 'report: <folder>'", Demo.DemoOptions.Usage, RunDemoAsync),
         new("files", "upload/list/get/content/delete datasets", FilesCommand.Usage, FilesCommand.RunAsync),
         new("jobs", "create/list/get/events/watch/pause/resume/cancel fine-tuning jobs", JobsCommand.Usage, JobsCommand.RunAsync),
         new("checkpoints", "list a job's checkpoints", CheckpointsCommand.Usage, CheckpointsCommand.RunAsync),
@@ -72,7 +72,8 @@ public static class RftCommandLine
             e.Cancel = true;
             cancel.Cancel();
         };
-        if (command.Name is not ("serve" or "worker" or "demo")) Console.CancelKeyPress += onCancel;
+        // The demo too: Ctrl+C ends its run (and the host inside it) through the token.
+        if (command.Name is not ("serve" or "worker")) Console.CancelKeyPress += onCancel;
         try
         {
             return await command.Run(rest, cancel.Token);
@@ -102,5 +103,5 @@ public static class RftCommandLine
         name == "host" ? Commands[0] : Commands.FirstOrDefault(c => c.Name.Equals(name, StringComparison.OrdinalIgnoreCase));
 
     /// <summary>The demo's entry point; the demo helper replaces this one line with its command.</summary>
-    private static Task<int> RunDemoAsync(string[] args) => Demo.DemoCommand.RunAsync(args);
+    private static Task<int> RunDemoAsync(string[] args, CancellationToken cancellationToken) => Demo.DemoCommand.RunAsync(args, cancellationToken);
 }

@@ -1,10 +1,10 @@
 namespace RftFunctions.Functions.Demo;
 
-/// <summary><c>rft demo</c>: runs the gene-ranking demo and prints <c>report: &lt;folder&gt;</c> as its last line.</summary>
+/// <summary><c>rft demo</c>: runs the gene-ranking demo through the platform and prints <c>report: &lt;folder&gt;</c> as its last line.</summary>
 public static class DemoCommand
 {
-    /// <summary>Runs the command; exit code 0 on success, 2 on bad options.</summary>
-    public static async Task<int> RunAsync(string[] args)
+    /// <summary>Runs the command; exit code 0 on success, 1 when the demo failed, 2 on bad options.</summary>
+    public static async Task<int> RunAsync(string[] args, CancellationToken cancellationToken = default)
     {
         DemoOptions options;
         try
@@ -13,15 +13,24 @@ public static class DemoCommand
         }
         catch (ArgumentException e)
         {
-            await Console.Error.WriteLineAsync($"rft demo: {e.Message}");
+            await Console.Error.WriteLineAsync($"rft demo: {e.Message}\n{DemoOptions.Usage}");
             return 2;
         }
         var directory = Path.GetFullPath(options.ReportDirectory ?? $"rft-demo-{DateTime.UtcNow:yyyyMMdd-HHmmss}");
         var progress = DemoProgress.ForConsole();
-        progress.Line($"gene-ranking RFT demo: seed {options.Seed}, {options.Steps} steps; inputs and report in {directory}");
-        var result = await DemoRunner.RunAsync(options, directory, progress);
+        progress.Line($"gene-ranking RFT demo: seed {options.Seed}, {options.Steps} steps; inputs, host log and report in {directory}");
+        DemoResult result;
+        try
+        {
+            result = await DemoRunner.RunAsync(options, directory, progress, cancellationToken);
+        }
+        catch (Exception e) when (e is InvalidOperationException or InvalidDataException or TimeoutException or HttpRequestException)
+        {
+            progress.Line($"rft demo: {e.Message}");
+            return 1;
+        }
         DemoReport.Write(directory, result, options);
-        progress.Line($"held-out top-1 {result.Before.Top1:P1} -> {result.After.Top1:P1} in {result.Timings["total"] / 60:F1} min");
+        progress.Line($"held-out top-1 {result.Before.Top1:P1} -> {result.After.Top1:P1} in {result.Timings["total"] / 60:F1} min; dashboard (while a host runs): {result.DashboardUrl}");
         progress.Line($"report: {directory}");
         return 0;
     }

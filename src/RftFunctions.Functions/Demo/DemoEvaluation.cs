@@ -1,3 +1,4 @@
+using System.Text.Json.Nodes;
 using RftFunctions.Model;
 using RftFunctions.Training.Demo;
 
@@ -12,21 +13,53 @@ public sealed record DemoScores(double Top1, double Top5, double TopMax, IReadOn
 
 /// <summary>
 /// Measures a model on held-out cases the way the report states it: one greedy answer per case (deterministic, as a
-/// user calling the model at temperature 0 gets), scored by the rank of the right gene.
+/// user calling the model at temperature 0 gets) of at most <see cref="MaxAnswerTokens"/> tokens, scored by the rank
+/// of the right gene as <see cref="RankedAnswer"/> reads it. The same definition in process (a loaded model, for the
+/// bench) and through <c>/v1/chat/completions</c> (the demo).
 /// </summary>
 public static class DemoEvaluation
 {
+    /// <summary>The answer budget: a ranked list of a family's genes and a short explanation fit in it.</summary>
+    public const int MaxAnswerTokens = 48;
+
     /// <summary>Scores <paramref name="model"/> on <paramref name="cases"/>.</summary>
     public static DemoScores Score(DecoderModel model, IReadOnlyList<GeneCase> cases)
     {
         var tokenizer = new ByteTokenizer();
         model.eval();
         var requests = cases.Select(c => new GenerationRequest(tokenizer.Encode(DemoBaseModelBuilder.RenderPrompt(c)),
-            new SamplingParameters { MaxTokens = 48, Temperature = 0 })).ToList();
+            new SamplingParameters { MaxTokens = MaxAnswerTokens, Temperature = 0 })).ToList();
         var outputs = new TextGenerator(model, tokenizer).Generate(requests).OrderBy(s => s.RequestIndex).ThenBy(s => s.SampleIndex).ToList();
-        var ranks = outputs.Select(o => RankedAnswer.RankOf(o.Text, cases[o.RequestIndex].Answer.Symbol)).ToList();
-        double Fraction(Func<int, bool> hit) => ranks.Count(hit) / (double)ranks.Count;
-        return new DemoScores(Fraction(r => r == 1), Fraction(r => r is >= 1 and <= 5), Fraction(r => r >= 1),
-            [.. outputs.Where(o => o.SampleIndex == 0).Select(o => o.Text)]);
+        return Score([.. outputs.Where(o => o.SampleIndex == 0).Select(o => o.Text)], cases);
+    }
+
+    /// <summary>Scores one answer per case (in case order).</summary>
+    public static DemoScores Score(IReadOnlyList<string> answers, IReadOnlyList<GeneCase> cases)
+    {
+        if (answers.Count != cases.Count) throw new ArgumentException($"{answers.Count} answers for {cases.Count} cases", nameof(answers));
+        var ranks = answers.Select((a, i) => RankedAnswer.RankOf(a, cases[i].Answer.Symbol)).ToList();
+        double Fraction(Func<int, bool> hit) => ranks.Count == 0 ? 0 : ranks.Count(hit) / (double)ranks.Count;
+        return new DemoScores(Fraction(r => r == 1), Fraction(r => r is >= 1 and <= 5), Fraction(r => r >= 1), answers);
+    }
+
+    /// <summary>Scores the model <paramref name="model"/> served by the platform, asking <c>/v1/chat/completions</c>
+    /// once per case with the case's user message at temperature 0 (greedy).</summary>
+    public static async Task<DemoScores> ScoreAsync(DemoPlatform platform, string model, IReadOnlyList<GeneCase> cases, CancellationToken ct)
+    {
+        var answers = new string[cases.Count];
+        // The host generates one request at a time per model; a few in flight keep it busy between requests.
+        await Parallel.ForEachAsync(Enumerable.Range(0, cases.Count), new ParallelOptions { MaxDegreeOfParallelism = 4, CancellationToken = ct }, async (i, token) =>
+        {
+            var request = new JsonObject
+            {
+                ["model"] = model,
+                ["messages"] = new JsonArray(new JsonObject { ["role"] = "user", ["content"] = cases[i].Prompt }),
+                ["temperature"] = 0,
+                ["max_tokens"] = MaxAnswerTokens,
+            };
+            var completion = await DemoUserSteps.PostAsync(platform, "v1/chat/completions", request, token);
+            answers[i] = completion.GetProperty("choices")[0].GetProperty("message").GetProperty("content").GetString() ?? "";
+        });
+        return Score(answers, cases);
     }
 }

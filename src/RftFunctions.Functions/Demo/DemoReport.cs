@@ -16,14 +16,16 @@ public static class DemoReport
         var report = new JsonObject
         {
             ["job_id"] = result.JobId,
+            ["base_model"] = result.BaseModel,
+            ["fine_tuned_model"] = result.FineTunedModel,
             ["top1_before"] = result.Before.Top1,
             ["top1_after"] = result.After.Top1,
             ["top5_before"] = result.Before.Top5,
             ["top5_after"] = result.After.Top5,
             ["topmax_before"] = result.Before.TopMax,
             ["topmax_after"] = result.After.TopMax,
-            ["evaluation"] = $"{result.ValidCases.Count} held-out cases (validation genes disjoint from training genes), one greedy answer each",
-            ["steps"] = options.Steps,
+            ["evaluation"] = $"{result.ValidCases.Count} held-out cases (validation genes disjoint from training genes), one greedy answer each through /v1/chat/completions (temperature 0, at most {DemoEvaluation.MaxAnswerTokens} tokens)",
+            ["steps"] = result.Steps,
             ["seed"] = options.Seed,
             ["base_model_built"] = result.BaseModelBuilt,
             ["base_model_directory"] = result.BaseModelDirectory,
@@ -45,7 +47,8 @@ public static class DemoReport
         var html = new StringBuilder();
         html.Append("<!doctype html><html><head><meta charset=\"utf-8\"><title>RFT gene-ranking demo</title>")
             .Append("<style>body{font-family:sans-serif;max-width:60em;margin:2em auto}td,th{border:1px solid #ccc;padding:.3em .6em}table{border-collapse:collapse}pre{white-space:pre-wrap}</style></head><body>")
-            .Append($"<h1>Gene-ranking RFT demo</h1><p>Job <code>{E(r.JobId)}</code>. Held-out cases: {r.ValidCases.Count}, genes disjoint from training.</p>")
+            .Append($"<h1>Gene-ranking RFT demo</h1><p>Job <code>{E(r.JobId)}</code> ({r.Steps} steps): <code>{E(r.BaseModel)}</code> &rarr; <code>{E(r.FineTunedModel)}</code>. ")
+            .Append($"Held-out cases: {r.ValidCases.Count}, genes disjoint from training; one greedy answer each through <code>/v1/chat/completions</code>.</p>")
             .Append("<table><tr><th></th><th>Top-1</th><th>Top-5</th><th>Top-Max</th></tr>")
             .Append($"<tr><td>base model</td><td>{r.Before.Top1:P1}</td><td>{r.Before.Top5:P1}</td><td>{r.Before.TopMax:P1}</td></tr>")
             .Append($"<tr><td>after RFT</td><td>{r.After.Top1:P1}</td><td>{r.After.Top5:P1}</td><td>{r.After.TopMax:P1}</td></tr></table>")

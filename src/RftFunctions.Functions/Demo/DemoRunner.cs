@@ -1,13 +1,6 @@
 using System.Diagnostics;
 using System.Text.Json;
-using RftFunctions.Graders.Batch;
-using RftFunctions.Graders.Config;
-using RftFunctions.Graders.Evaluation;
-using RftFunctions.Graders.Templates;
-using RftFunctions.Model;
-using RftFunctions.Training.Datasets;
 using RftFunctions.Training.Demo;
-using RftFunctions.Training.Trainer;
 
 namespace RftFunctions.Functions.Demo;
 
@@ -21,6 +14,15 @@ public sealed record DemoResult
 {
     /// <summary>The job id.</summary>
     public required string JobId { get; init; }
+
+    /// <summary>The registered base model's id.</summary>
+    public required string BaseModel { get; init; }
+
+    /// <summary>The job's fine-tuned model id.</summary>
+    public required string FineTunedModel { get; init; }
+
+    /// <summary>Steps the job ran.</summary>
+    public required int Steps { get; init; }
 
     /// <summary>Held-out scores of the base model.</summary>
     public required DemoScores Before { get; init; }
@@ -37,7 +39,7 @@ public sealed record DemoResult
     /// <summary>The held-out cases (for the report's examples).</summary>
     public required IReadOnlyList<GeneCase> ValidCases { get; init; }
 
-    /// <summary>Seconds per phase (base_model, rft, evaluation, total).</summary>
+    /// <summary>Seconds per phase (base_model, platform_start, upload, job, evaluation, total).</summary>
     public required IReadOnlyDictionary<string, double> Timings { get; init; }
 
     /// <summary>True when the base model was built in this run (not loaded from the cache).</summary>
@@ -45,16 +47,21 @@ public sealed record DemoResult
 
     /// <summary>The cached base model folder.</summary>
     public required string BaseModelDirectory { get; init; }
+
+    /// <summary>The dashboard page the run printed (its key works only while the demo's host runs, unless configured).</summary>
+    public required string DashboardUrl { get; init; }
 }
 
 /// <summary>
-/// The gene-ranking demo in process: writes the JSONL files and grader a user would upload, gets the base model
-/// (cached), measures held-out Top-k, runs GRPO on training genes graded by the ranked_list grader, validates every
-/// few steps, and measures again.
+/// The gene-ranking demo through the platform, as a user would run it: writes the two JSONL files and the grader,
+/// gets the base model (built once and cached), starts the host with all roles (<see cref="DemoPlatform"/>),
+/// registers the model from the <c>models</c> container, drops the files into <c>datasets</c>, creates the job with
+/// <c>POST /v1/fine_tuning/jobs</c>, follows its metrics events, and measures held-out Top-k of the base and the
+/// fine-tuned model through <c>/v1/chat/completions</c>.
 /// </summary>
 public static class DemoRunner
 {
-    /// <summary>Runs the demo, writing its inputs into <paramref name="directory"/>.</summary>
+    /// <summary>Runs the demo, writing its inputs and the host log into <paramref name="directory"/>.</summary>
     public static async Task<DemoResult> RunAsync(DemoOptions options, string directory, DemoProgress progress, CancellationToken ct = default)
     {
         var total = Stopwatch.StartNew();
@@ -77,79 +84,54 @@ public static class DemoRunner
         timings["base_model"] = clock.Elapsed.TotalSeconds;
         progress.Line(built ? $"base model built in {clock.Elapsed.TotalSeconds:F0} s: {baseDirectory}" : $"base model from cache: {baseDirectory}");
 
-        using var model = ModelFolder.Load(baseDirectory);
         clock.Restart();
-        var before = DemoEvaluation.Score(model, valid);
-        progress.Line($"before: held-out top-1 {before.Top1:P0}, top-5 {before.Top5:P0}, top-max {before.TopMax:P0}");
-        timings["evaluation"] = clock.Elapsed.TotalSeconds;
+        await using var platform = await DemoPlatform.StartAsync(options.HostSettings, Path.Combine(directory, "host.log"), ct);
+        timings["platform_start"] = clock.Elapsed.TotalSeconds;
+        progress.Line($"host with all roles at {platform.BaseAddress} (storage {platform.Storage.Description}; log {platform.LogPath})");
+        progress.Line($"dashboard: {platform.DashboardUrl}");
 
-        var grader = GraderCompiler.Compile(GraderConfigJson.Parse(DemoDataset.GraderJson));
-        using var trainItems = JsonDocument.Parse("[" + string.Join(",", train.Select(DemoDataset.ToJsonLine)) + "]");
-        using var validItems = JsonDocument.Parse("[" + string.Join(",", valid.Select(DemoDataset.ToJsonLine)) + "]");
-        var config = recipe.TrainingFor(options.Seed);
-        var schedule = recipe.Schedule(options.Seed);
-        var tokenizer = new ByteTokenizer();
-        var trainCurve = new List<CurvePoint>();
-        var validCurve = new List<CurvePoint>();
-        var jobId = $"ftjob-demo-{options.Seed}-{DateTime.UtcNow:yyyyMMddHHmmss}";
         clock.Restart();
-        using (var trainer = new PolicyTrainer(model, config, options.Steps))
-        {
-            for (int step = 0; step < options.Steps; step++)
-            {
-                ct.ThrowIfCancellationRequested();
-                var order = schedule.ForStep(step).ExampleIndices;
-                var requests = order.Select(i => new GenerationRequest(tokenizer.Encode(DemoBaseModelBuilder.RenderPrompt(train[i])),
-                    new SamplingParameters { N = config.SamplesPerPrompt, MaxTokens = config.MaxCompletionTokens, Temperature = config.Temperature, Seed = (long)(SeededRandom.For(options.Seed, 1, step, i).NextUInt64() >> 1) })).ToList();
-                model.eval();
-                var generated = new TextGenerator(model, tokenizer).Generate(requests).OrderBy(s => s.RequestIndex).ThenBy(s => s.SampleIndex).ToList();
-                var rewards = await GradeAsync(grader, generated.Select(s => (s.Text, trainItems.RootElement[order[s.RequestIndex]])).ToList(), ct);
-                var samples = generated.Select((s, k) => new RolloutSample(requests[s.RequestIndex].PromptIds, s.TokenIds, s.LogProbs, rewards[k], s.FinishReason == FinishReason.Length)).ToList();
-                var metrics = trainer.Update(samples, step);
-                trainCurve.Add(new CurvePoint(step + 1, metrics.RewardMean));
-                if ((step + 1) % config.EvalInterval == 0 || step + 1 == options.Steps)
-                    validCurve.Add(new CurvePoint(step + 1, await ValidRewardAsync(model, grader, valid, validItems.RootElement, ct)));
-                var elapsed = clock.Elapsed.TotalSeconds;
-                var eta = elapsed / (step + 1) * (options.Steps - step - 1);
-                progress.Bar("rft", step + 1, options.Steps,
-                    $"train reward {metrics.RewardMean:F3}  valid reward {(validCurve.Count > 0 ? validCurve[^1].Reward.ToString("F3") : "-")}  ETA {TimeSpan.FromSeconds(eta):mm\\:ss}");
-            }
-        }
-        timings["rft"] = clock.Elapsed.TotalSeconds;
+        var baseModel = await DemoUserSteps.RegisterBaseModelAsync(platform, baseDirectory, DemoBaseModelCache.Key(options), ct);
+        var stamp = $"{DateTime.UtcNow:yyyyMMdd-HHmmss}-{Guid.NewGuid().ToString("N")[..6]}";
+        var trainingFile = await DemoUserSteps.DropDatasetAsync(platform, Path.Combine(directory, "train.jsonl"), $"gene-demo-{stamp}-train.jsonl", ct);
+        var validationFile = await DemoUserSteps.DropDatasetAsync(platform, Path.Combine(directory, "valid.jsonl"), $"gene-demo-{stamp}-valid.jsonl", ct);
+        timings["upload"] = clock.Elapsed.TotalSeconds;
+        progress.Line($"model {baseModel} registered from the {platform.Api.ModelsContainer} container; datasets dropped into {platform.Api.DatasetsContainer}: {trainingFile}, {validationFile}");
+
         clock.Restart();
-        var after = DemoEvaluation.Score(model, valid);
-        timings["evaluation"] += clock.Elapsed.TotalSeconds;
-        progress.Line($"after:  held-out top-1 {after.Top1:P0}, top-5 {after.Top5:P0}, top-max {after.TopMax:P0}");
+        var request = DemoUserSteps.CreateRequest(baseModel, trainingFile, validationFile, train.Count, recipe.Training, options.Seed);
+        File.WriteAllText(Path.Combine(directory, "job_request.json"), request.ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
+        var job = await DemoUserSteps.CreateJobAsync(platform, request, ct);
+        var jobId = job.GetProperty("id").GetString()!;
+        progress.Line($"job {jobId} created with POST /v1/fine_tuning/jobs (request in job_request.json); {options.Steps} steps");
+        var outcome = await DemoJobWatch.WatchAsync(platform, jobId, progress, ct);
+        timings["job"] = clock.Elapsed.TotalSeconds;
+        if (outcome.TotalSteps != options.Steps)
+            throw new InvalidOperationException($"job {jobId} ran {outcome.TotalSteps} steps, but the recipe has {options.Steps}");
+        progress.Line($"job succeeded in {clock.Elapsed.TotalSeconds:F0} s: {outcome.FineTunedModel}");
+
+        clock.Restart();
+        var before = await DemoEvaluation.ScoreAsync(platform, baseModel, valid, ct);
+        progress.Line($"before: held-out top-1 {before.Top1:P0}, top-5 {before.Top5:P0}, top-max {before.TopMax:P0} ({baseModel})");
+        var after = await DemoEvaluation.ScoreAsync(platform, outcome.FineTunedModel, valid, ct);
+        progress.Line($"after:  held-out top-1 {after.Top1:P0}, top-5 {after.Top5:P0}, top-max {after.TopMax:P0} ({outcome.FineTunedModel})");
+        timings["evaluation"] = clock.Elapsed.TotalSeconds;
         timings["total"] = total.Elapsed.TotalSeconds;
         return new DemoResult
         {
             JobId = jobId,
+            BaseModel = baseModel,
+            FineTunedModel = outcome.FineTunedModel,
+            Steps = outcome.TotalSteps,
             Before = before,
             After = after,
-            TrainRewards = trainCurve,
-            ValidRewards = validCurve,
+            TrainRewards = outcome.TrainRewards,
+            ValidRewards = outcome.ValidRewards,
             ValidCases = valid,
             Timings = timings,
             BaseModelBuilt = built,
             BaseModelDirectory = baseDirectory,
+            DashboardUrl = platform.DashboardUrl,
         };
-    }
-
-    private static async Task<double> ValidRewardAsync(DecoderModel model, CompiledGrader grader, IReadOnlyList<GeneCase> valid, System.Text.Json.JsonElement items, CancellationToken ct)
-    {
-        var tokenizer = new ByteTokenizer();
-        model.eval();
-        var requests = valid.Select(c => new GenerationRequest(tokenizer.Encode(DemoBaseModelBuilder.RenderPrompt(c)),
-            new SamplingParameters { MaxTokens = 48, Temperature = 0 })).ToList();
-        var outputs = new TextGenerator(model, tokenizer).Generate(requests).OrderBy(s => s.RequestIndex).ToList();
-        var rewards = await GradeAsync(grader, outputs.Select(o => (o.Text, items[o.RequestIndex])).ToList(), ct);
-        return rewards.Average();
-    }
-
-    private static async Task<double[]> GradeAsync(CompiledGrader grader, IReadOnlyList<(string Text, System.Text.Json.JsonElement Item)> outputs, CancellationToken ct)
-    {
-        var batch = new BatchGrader(grader, GraderServices.None, new BatchGradingOptions { MaxConcurrency = 2 });
-        var results = await batch.GradeAsync([.. outputs.Select(o => GradingContext.Create(GradingSample.Create(o.Text), o.Item))], ct);
-        return [.. results.Select(r => r.Reward)];
     }
 }

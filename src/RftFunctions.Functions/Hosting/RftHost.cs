@@ -16,8 +16,12 @@ public static class RftHost
     /// <summary>The device setting as users write it (environment spelling in parentheses).</summary>
     public const string DeviceSetting = "Rft:Device (Rft__Device)";
 
-    /// <summary>Runs the host until it is stopped (Ctrl+C, SIGTERM).</summary>
-    public static async Task<int> RunAsync(string[] args, CancellationToken cancellationToken = default)
+    /// <summary>Runs the host until it is stopped (Ctrl+C, SIGTERM, or <paramref name="cancellationToken"/>).</summary>
+    /// <param name="args">Command-line settings.</param>
+    /// <param name="cancellationToken">Stops the host.</param>
+    /// <param name="configure">Adjusts the builder after configuration and logging are read (the demo, which runs
+    /// the host inside its own process, sends the host's logs to a file instead of its progress output).</param>
+    public static async Task<int> RunAsync(string[] args, CancellationToken cancellationToken = default, Action<WebApplicationBuilder>? configure = null)
     {
         var root = ContentRoot.Find();
         if (FunctionsConfiguration.EnsureLocalSettings(root))
@@ -28,6 +32,7 @@ public static class RftHost
         // host.json's logging section configures log levels, as in the Functions host.
         builder.Logging.AddConfiguration(builder.Configuration.GetSection($"{FunctionsConfiguration.HostSection}:logging"));
         builder.AddRftTelemetry();
+        configure?.Invoke(builder);
         var options = builder.Configuration.GetSection(RftHostOptions.Section).Get<RftHostOptions>() ?? new RftHostOptions();
         if (string.IsNullOrEmpty(builder.Configuration["urls"]))
         {

@@ -1,59 +1,113 @@
 using System.Text.Json;
-using RftFunctions.Functions.Demo;
+using Azure.Storage.Blobs.Models;
+using RftFunctions.Functions.Orchestrations;
+using RftFunctions.Testing;
 using RftFunctions.Training.Demo;
 using Xunit;
 
 namespace RftFunctions.Functions.Tests.Demo;
 
-public sealed class DemoPipelineTests
+/// <summary>
+/// <c>rft demo --reduced</c> as a user runs it, as an OS process on the test Azurite: it starts its host, registers
+/// the base model from the models container, drops the datasets, creates the job through the API and writes the
+/// report. Then a second, one-step run reuses the cached base model.
+/// </summary>
+public sealed class DemoPipelineTests(StorageFixture storage)
 {
+    private readonly CancellationToken _ct = TestContext.Current.CancellationToken;
+
     [Fact]
-    public async Task The_demo_at_reduced_size_completes_and_writes_a_report_with_every_field()
+    public async Task The_reduced_demo_runs_through_the_platform_and_writes_a_report()
     {
         var root = Directory.CreateTempSubdirectory("rft-demo-test-");
+        var prefix = storage.UniqueName("d").Replace("-", "", StringComparison.Ordinal);
+        var environment = new Dictionary<string, string>
+        {
+            ["AzureWebJobsStorage"] = storage.ConnectionString,
+            ["Rft__StoragePrefix"] = prefix,
+            ["Rft__ModelCacheDirectory"] = Path.Combine(root.FullName, "serving"),
+            ["Rft__Jobs__BaseModelCacheDirectory"] = Path.Combine(root.FullName, "workers"),
+            ["AzureFunctionsJobHost__extensions__durableTask__hubName"] = prefix + "hub",
+        };
         try
         {
-            var options = new DemoOptions
-            {
-                Recipe = DemoRecipe.Reduced,
-                CacheDirectory = Path.Combine(root.FullName, "cache"),
-            };
-            Assert.Equal(6, options.Steps);
+            var recipe = DemoRecipe.Reduced;
             var report = Path.Combine(root.FullName, "report");
-            var output = new StringWriter();
-            var result = await DemoRunner.RunAsync(options, report, new DemoProgress(output, interactive: false), TestContext.Current.CancellationToken);
-            DemoReport.Write(report, result, options);
+            var cache = Path.Combine(root.FullName, "cache");
+            string output;
+            await using (var demo = HostProcess.Start(environment, "demo", ["--reduced", "--seed", "7", "--out", report, "--cache", cache]))
+            {
+                var exit = await demo.WaitForExitAsync(TimeSpan.FromMinutes(10), _ct);
+                output = demo.Output;
+                Assert.True(exit == 0, output);
+            }
+            var lines = output.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+            Assert.Equal($"report: {report}", lines[^1]);
+            // The dashboard URL (with the key in the fragment) comes before the job's first step.
+            int dashboard = Array.FindIndex(lines, l => l.StartsWith("dashboard: http://127.0.0.1:", StringComparison.Ordinal) && l.Contains("/dashboard#key=sk-", StringComparison.Ordinal));
+            int firstStep = Array.FindIndex(lines, l => l.StartsWith("rft 1/", StringComparison.Ordinal));
+            Assert.True(dashboard >= 0 && dashboard < firstStep, output);
+            Assert.Contains($"rft {recipe.Steps}/{recipe.Steps} ", output, StringComparison.Ordinal);
 
-            Assert.True(result.BaseModelBuilt);
             using var json = JsonDocument.Parse(File.ReadAllText(Path.Combine(report, "report.json")));
+            var r = json.RootElement;
             foreach (var field in new[] { "top1_before", "top1_after", "top5_before", "top5_after", "topmax_before", "topmax_after" })
-                Assert.InRange(json.RootElement.GetProperty(field).GetDouble(), 0, 1);
-            Assert.StartsWith("ftjob-", json.RootElement.GetProperty("job_id").GetString());
-            Assert.True(json.RootElement.GetProperty("timings_seconds").GetProperty("total").GetDouble() > 0);
-            Assert.Equal(6, json.RootElement.GetProperty("train_reward").GetArrayLength());
-            Assert.Equal(2, json.RootElement.GetProperty("valid_reward").GetArrayLength());
+                Assert.InRange(r.GetProperty(field).GetDouble(), 0, 1);
+            var jobId = r.GetProperty("job_id").GetString()!;
+            Assert.StartsWith("ftjob-", jobId, StringComparison.Ordinal);
+            var baseModel = r.GetProperty("base_model").GetString()!;
+            Assert.Equal($"ft:{baseModel}:gene-demo:{jobId}", r.GetProperty("fine_tuned_model").GetString());
+            Assert.Equal(recipe.Steps, r.GetProperty("steps").GetInt32());
+            foreach (var phase in new[] { "base_model", "platform_start", "upload", "job", "evaluation", "total" })
+                Assert.True(r.GetProperty("timings_seconds").GetProperty(phase).GetDouble() >= 0, phase);
+            var train = r.GetProperty("train_reward").EnumerateArray().Select(p => (Step: p.GetProperty("step").GetInt32(), Reward: p.GetProperty("reward").GetDouble())).ToList();
+            Assert.All(train, p => Assert.InRange(p.Reward, 0, 1));
+            Assert.Equal(Enumerable.Range(1, recipe.Steps), train.Select(p => p.Step));
+            int validations = Enumerable.Range(1, recipe.Steps).Count(s => s % recipe.Training.EvalInterval == 0 || s == recipe.Steps);
+            Assert.Equal(validations, r.GetProperty("valid_reward").GetArrayLength());
             foreach (var png in new[] { "train_reward.png", "valid_reward.png" })
-                Assert.Equal(0x89, File.ReadAllBytes(Path.Combine(report, png))[0]);
+                Assert.Equal([0x89, (byte)'P', (byte)'N', (byte)'G'], File.ReadAllBytes(Path.Combine(report, png))[..4]);
             var html = File.ReadAllText(Path.Combine(report, "report.html"));
-            Assert.Contains("train_reward.png", html);
+            Assert.Contains("train_reward.png", html, StringComparison.Ordinal);
             Assert.Equal(3, html.Split("<h3>Case").Length - 1);
-            Assert.Equal(48, File.ReadLines(Path.Combine(report, "train.jsonl")).Count());
-            Assert.Contains("rft 6/6", output.ToString());
-
-            // Inputs a user would upload: validation genes never appear in training.
+            Assert.Equal(recipe.TrainCases, File.ReadLines(Path.Combine(report, "train.jsonl")).Count());
             var trainGenes = File.ReadLines(Path.Combine(report, "train.jsonl")).Select(l => JsonDocument.Parse(l).RootElement.GetProperty("reference_answer").GetString()).ToHashSet();
             var validGenes = File.ReadLines(Path.Combine(report, "valid.jsonl")).Select(l => JsonDocument.Parse(l).RootElement.GetProperty("reference_answer").GetString()).ToHashSet();
             Assert.Empty(trainGenes.Intersect(validGenes));
 
-            // A second run with the same configuration loads the cached base model.
-            var again = await DemoRunner.RunAsync(options with { Recipe = options.Recipe with { TrainCases = options.Recipe.Training.PromptsPerStep } }, Path.Combine(root.FullName, "again"), new DemoProgress(TextWriter.Null, false), TestContext.Current.CancellationToken);
-            Assert.False(again.BaseModelBuilt);
-            Assert.Equal(result.BaseModelDirectory, again.BaseModelDirectory);
-            Assert.Equal(result.Before.Top1, again.Before.Top1);
+            // The job ran exactly the recipe's training config (hyperparameters plus the trainer extension).
+            var blobs = storage.Account.CreateBlobServiceClient();
+            var spec = (await blobs.GetBlobContainerClient(prefix + "jobs").GetBlobClient(TrainingJobSpec.BlobName(jobId)).DownloadContentAsync(_ct))
+                .Value.Content.ToObjectFromJson<TrainingJobSpec>()!;
+            Assert.Equal(JsonSerializer.Serialize(recipe.TrainingFor(7)), JsonSerializer.Serialize(spec.Config));
+            using (var request = JsonDocument.Parse(File.ReadAllText(Path.Combine(report, "job_request.json"))))
+                Assert.Equal("full", request.RootElement.GetProperty("method").GetProperty("reinforcement").GetProperty("trainer").GetProperty("mode").GetString());
+            // The base model sits in the models container, registered by prefix; the datasets came in through the drop zone.
+            var modelBlobs = new List<string>();
+            await foreach (var blob in blobs.GetBlobContainerClient(prefix + "models").GetBlobsAsync(new GetBlobsOptions { Prefix = "demo-base/" }, _ct)) modelBlobs.Add(blob.Name);
+            Assert.Contains(modelBlobs, n => n.EndsWith("/config.json", StringComparison.Ordinal));
+            var dropped = new List<string>();
+            await foreach (var blob in blobs.GetBlobContainerClient(prefix + "datasets").GetBlobsAsync(cancellationToken: _ct)) dropped.Add(blob.Name);
+            Assert.Equal(2, dropped.Count);
+
+            // A second run (one step) builds nothing and uploads no model again: the base model comes from both caches.
+            await using (var again = HostProcess.Start(environment, "demo", ["--reduced", "--cases", recipe.Training.PromptsPerStep.ToString(System.Globalization.CultureInfo.InvariantCulture), "--valid-cases", "3", "--seed", "7", "--out", Path.Combine(root.FullName, "again"), "--cache", cache]))
+            {
+                var exit = await again.WaitForExitAsync(TimeSpan.FromMinutes(10), _ct);
+                Assert.True(exit == 0, again.Output);
+                Assert.Contains("base model from cache", again.Output, StringComparison.Ordinal);
+            }
+            using var second = JsonDocument.Parse(File.ReadAllText(Path.Combine(root.FullName, "again", "report.json")));
+            Assert.False(second.RootElement.GetProperty("base_model_built").GetBoolean());
+            Assert.Equal(baseModel, second.RootElement.GetProperty("base_model").GetString());
+            Assert.Equal(1, second.RootElement.GetProperty("steps").GetInt32());
         }
-        finally
+        catch
         {
-            root.Delete(recursive: true);
+            // The report folder (host log, job request, inputs) is what explains a failure.
+            Console.Error.WriteLine($"demo test failed; its files are kept in {root.FullName}");
+            throw;
         }
+        root.Delete(recursive: true);
     }
 }
