@@ -122,6 +122,31 @@ public abstract class DurableTaskClient : IAsyncDisposable
     /// <summary>Purges every finished instance matching the filter, optionally with their sub-orchestrations.</summary>
     public abstract Task<PurgeResult> PurgeAllInstancesAsync(PurgeInstancesFilter filter, PurgeInstanceOptions? options = null, CancellationToken cancellation = default);
 
+    /// <summary>
+    /// Starts an instance again with the same orchestrator and input (durabletask-dotnet's <c>RestartAsync</c>): under
+    /// the same id once it has finished, or at once under a new id. Returns the id it runs under.
+    /// </summary>
+    /// <exception cref="ArgumentException">No instance has the id.</exception>
+    /// <exception cref="InvalidOperationException">Restarting under the same id while the instance has not finished.</exception>
+    public virtual async Task<string> RestartAsync(string instanceId, bool restartWithNewInstanceId = false, CancellationToken cancellation = default)
+    {
+        var metadata = await GetInstanceAsync(instanceId, true, cancellation).ConfigureAwait(false)
+            ?? throw new ArgumentException($"No instance with id '{instanceId}' was found.", nameof(instanceId));
+        if (!restartWithNewInstanceId && !metadata.IsCompleted)
+        {
+            throw new InvalidOperationException($"Instance '{instanceId}' is {metadata.RuntimeStatus}; it can restart under its own id only once finished.");
+        }
+        // The stored input is JSON already: hand it over as a JSON value so it is not serialized a second time.
+        object? input = null;
+        if (metadata.SerializedInput is { } json)
+        {
+            using var document = System.Text.Json.JsonDocument.Parse(json);
+            input = document.RootElement.Clone();
+        }
+        var newId = restartWithNewInstanceId ? Guid.NewGuid().ToString("N") : instanceId;
+        return await ScheduleNewOrchestrationInstanceAsync(metadata.Name, input, new StartOrchestrationOptions(newId), cancellation).ConfigureAwait(false);
+    }
+
     /// <inheritdoc/>
     public virtual ValueTask DisposeAsync()
     {
