@@ -177,7 +177,7 @@ internal sealed class ActivityProcessor(
             }
             try
             {
-                var completion = await InvokeAsync(scheduled, instanceId, (int)raw.DequeueCount, stopping).ConfigureAwait(false);
+                var completion = await InvokeAsync(scheduled, instanceId, (int)raw.DequeueCount, message.SentAt, stopping).ConfigureAwait(false);
                 // A failure while stopping is most likely the stop itself (a cancelled storage call, a disposed
                 // service): redelivered rather than reported. An abandoned work item's results are dropped.
                 if (Volatile.Read(ref abandoned) == 0 && !(stopping.IsCancellationRequested && completion.EventType == EventType.TaskFailed))
@@ -261,8 +261,13 @@ internal sealed class ActivityProcessor(
         }
     }
 
-    private async Task<HistoryEvent> InvokeAsync(HistoryEvent scheduled, string instanceId, int deliveryCount, CancellationToken stopping)
+    private async Task<HistoryEvent> InvokeAsync(HistoryEvent scheduled, string instanceId, int deliveryCount, DateTime sentAt, CancellationToken stopping)
     {
+        using var span = DurableTracing.Source.StartActivity(DurableTracing.ActivitySpan);
+        span?.SetTag("name", scheduled.Name);
+        span?.SetTag("instance", instanceId);
+        span?.SetTag("pool", pool);
+        span?.SetTag("queue_wait_ms", Math.Max(0, (DateTime.UtcNow - sentAt).TotalMilliseconds));
         if (!registry.TryCreateActivity(scheduled.Name ?? "", services, out var activity))
         {
             return Completion(scheduled, null, new FailureDetails("ActivityNotFound", $"No activity named '{scheduled.Name}' is registered in pool '{pool}'."));

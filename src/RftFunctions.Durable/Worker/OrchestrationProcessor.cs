@@ -82,9 +82,19 @@ internal sealed class OrchestrationProcessor(
     public async Task<EpisodeOutcome> ProcessInstanceAsync(string instanceId, IReadOnlyList<ReceivedMessage> messages, CancellationToken cancellationToken)
     {
         var started = System.Diagnostics.Stopwatch.GetTimestamp();
+        using var span = DurableTracing.Source.StartActivity(DurableTracing.EpisodeSpan);
         var episode = await PrepareAsync(instanceId, messages, cancellationToken).ConfigureAwait(false);
         var outcome = await CommitAsync(episode, cancellationToken).ConfigureAwait(false);
         if (outcome == EpisodeOutcome.Committed) DurableMetrics.EpisodeDuration.Record(System.Diagnostics.Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+        if (span is not null)
+        {
+            span.SetTag("instance", instanceId);
+            span.SetTag("outcome", outcome.ToString());
+            span.SetTag("messages", messages.Count);
+            span.SetTag("queue_wait_ms", messages.Max(m => Math.Max(0, (episode.Now - m.Message.SentAt).TotalMilliseconds)));
+            span.SetTag("continue_as_new", episode.ContinueAsNewExecutionId is not null);
+            foreach (var (phase, ms) in episode.Phases) span.SetTag(phase, ms);
+        }
         return outcome;
     }
 
@@ -92,6 +102,7 @@ internal sealed class OrchestrationProcessor(
     public async Task<Episode> PrepareAsync(string instanceId, IReadOnlyList<ReceivedMessage> messages, CancellationToken cancellationToken)
     {
         InstanceHistory history;
+        var loading = System.Diagnostics.Stopwatch.GetTimestamp();
         try
         {
             history = await LoadHistoryAsync(instanceId, cancellationToken).ConfigureAwait(false);
@@ -102,6 +113,7 @@ internal sealed class OrchestrationProcessor(
         }
         var now = DateTime.UtcNow;
         var episode = new Episode(instanceId, history, now);
+        episode.Time("load_ms", loading);
         var state = new ReplayState(history.Events);
         string? executionId = history.ExecutionId;
         bool? pendingInstance = null;
@@ -193,7 +205,9 @@ internal sealed class OrchestrationProcessor(
         }
         episode.ExecutionId = executionId;
         if (episode.NewEvents.Count == 0) return episode;
+        var replaying = System.Diagnostics.Stopwatch.GetTimestamp();
         Execute(episode, episode.NewExecution ? [] : history.Events, state.StartEvent!);
+        episode.Time("replay_ms", replaying);
         return episode;
     }
 
@@ -371,16 +385,19 @@ internal sealed class OrchestrationProcessor(
             await SettleMessagesAsync(episode, cancellationToken).ConfigureAwait(false);
             return EpisodeOutcome.NothingToRun;
         }
+        var phase = System.Diagnostics.Stopwatch.GetTimestamp();
         // 1) Outbound messages first: a crash after this point re-runs the episode and sends duplicates, which
         //    receivers ignore; the reverse order could lose messages.
         await Parallel.ForEachAsync(episode.Outbound, new ParallelOptions { MaxDegreeOfParallelism = 32, CancellationToken = cancellationToken },
             async (send, ct) => await send(ct).ConfigureAwait(false)).ConfigureAwait(false);
+        phase = episode.Time("outbound_ms", phase);
 
         // 2) History + sentinel under the ETag read at load time.
         var continueAsNew = episode.ContinueAsNewExecutionId is not null;
         var executionId = episode.ContinueAsNewExecutionId ?? episode.ExecutionId!;
         var toWrite = continueAsNew ? [] : episode.HistoryToWrite;
         var etag = await hub.History.CheckpointAsync(episode.History, executionId, toWrite, episode.NewExecution || continueAsNew, cancellationToken).ConfigureAwait(false);
+        phase = episode.Time("checkpoint_ms", phase);
         if (etag is null)
         {
             _cache.TryRemove(episode.InstanceId, out _);
@@ -419,9 +436,11 @@ internal sealed class OrchestrationProcessor(
             CustomStatus = episode.Result.CustomStatus,
             FailureDetails = completion?.FailureDetails,
         }, cancellationToken).ConfigureAwait(false);
+        phase = episode.Time("instance_ms", phase);
 
         // 4) Delete what was consumed.
         await SettleMessagesAsync(episode, cancellationToken).ConfigureAwait(false);
+        episode.Time("settle_ms", phase);
         DurableMetrics.Episodes.Add(1);
         _logger.LogDebug("Episode committed for instance {InstanceId} execution {ExecutionId}: {EventCount} events, {ActionCount} new actions, status {Status}",
             episode.InstanceId, executionId, toWrite.Count, episode.Result.NewActions.Count, status);
@@ -573,4 +592,15 @@ internal sealed class Episode(string instanceId, InstanceHistory history, DateTi
     public void Consume(ReceivedMessage m) => Consumed.Add(m);
 
     public void Defer(ReceivedMessage m, TimeSpan delay) => Deferred.Add((m, delay));
+
+    /// <summary>Milliseconds per phase, for the episode span.</summary>
+    public List<(string Phase, double Ms)> Phases { get; } = [];
+
+    /// <summary>Records the phase that began at <paramref name="since"/> (a Stopwatch timestamp); returns now.</summary>
+    public long Time(string phase, long since)
+    {
+        var now = System.Diagnostics.Stopwatch.GetTimestamp();
+        Phases.Add((phase, System.Diagnostics.Stopwatch.GetElapsedTime(since, now).TotalMilliseconds));
+        return now;
+    }
 }
