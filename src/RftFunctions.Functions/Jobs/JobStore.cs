@@ -14,7 +14,6 @@ namespace RftFunctions.Functions.Jobs;
 /// </summary>
 public sealed class JobStore
 {
-    private const long EventKeySpace = 9_999_999_999;
     private readonly TableClient _jobs;
     private readonly TableClient _events;
     private readonly TableClient _checkpoints;
@@ -95,7 +94,9 @@ public sealed class JobStore
 
     /// <summary>
     /// Appends (or re-writes, when replayed) the event with sequence number <paramref name="sequence"/>; larger
-    /// sequences are newer. The orchestration derives sequences from step numbers, so replays land on the same row.
+    /// sequences are newer. Sequences are time-ordered (<see cref="EventSequenceAt"/>) and derived deterministically by
+    /// the orchestrations, so replays land on the same row and events of different orchestrations of one job (the job
+    /// itself, its checkpoint evaluations) interleave by when they happened.
     /// </summary>
     public async Task AppendEventAsync(string jobId, long sequence, JobEventObject @event, CancellationToken cancellationToken = default)
     {
@@ -105,8 +106,24 @@ public sealed class JobStore
         await _events.UpsertEntityAsync(entity, TableUpdateMode.Replace, cancellationToken);
     }
 
-    /// <summary>The event id of a sequence number: newest first in RowKey order.</summary>
-    public static string EventId(long sequence) => "ftevent-" + (EventKeySpace - sequence).ToString("D10", System.Globalization.CultureInfo.InvariantCulture);
+    /// <summary>The event id of a sequence number: newest first in RowKey order (fixed width, so string order is numeric order).</summary>
+    public static string EventId(long sequence) => "ftevent-" + (long.MaxValue - sequence).ToString("D19", System.Globalization.CultureInfo.InvariantCulture);
+
+    /// <summary>
+    /// The smallest event sequence of the millisecond <paramref name="utc"/>: milliseconds since 1970 times 1000, so
+    /// each millisecond has 1000 sequences (a job takes the next free one, <see cref="NextEventSequence"/>; checkpoint
+    /// evaluations use 900-999).
+    /// </summary>
+    public static long EventSequenceAt(DateTime utc) => new DateTimeOffset(DateTime.SpecifyKind(utc, DateTimeKind.Utc)).ToUnixTimeMilliseconds() * 1000;
+
+    /// <summary>The job's next event sequence at <paramref name="utc"/> (the orchestration's deterministic clock) after
+    /// <paramref name="next"/> (the first unused one): time-ordered and strictly increasing.</summary>
+    public static long NextEventSequence(ref long next, DateTime utc)
+    {
+        var sequence = Math.Max(next, EventSequenceAt(utc));
+        next = sequence + 1;
+        return sequence;
+    }
 
     /// <summary>Events newest first, after the event id <paramref name="after"/> (exclusive), at most <paramref name="limit"/>.</summary>
     public async Task<(IReadOnlyList<JobEventObject> Data, bool HasMore)> ListEventsAsync(string jobId, string? after, int limit, CancellationToken cancellationToken = default)

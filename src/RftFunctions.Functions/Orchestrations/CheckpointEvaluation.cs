@@ -21,8 +21,12 @@ public static partial class CheckpointEvaluation
     /// <summary>The split tag of its rollout and grade blobs (validation items; blobs apart from the job's own validation).</summary>
     public const string Split = "ckpteval";
 
-    /// <summary>Event sequence numbers of evaluation events: above any job's own counter, one per checkpoint step.</summary>
-    public const long EventSequenceBase = 1_000_000_000;
+    /// <summary>
+    /// The sequence of an evaluation's event: time-ordered like the job's own events (at the evaluation's replay-safe
+    /// clock), in the top of the millisecond (900-999, by step) so it never meets a job's sequence, which take the
+    /// lowest free ones.
+    /// </summary>
+    public static long EventSequence(DateTime utc, int stepNumber) => Jobs.JobStore.EventSequenceAt(utc) + 900 + (stepNumber % 100);
 
     /// <summary>The instance id evaluating checkpoint <paramref name="stepNumber"/> of <paramref name="jobId"/>.</summary>
     public static string InstanceId(string jobId, int stepNumber) => string.Create(CultureInfo.InvariantCulture, $"ckpteval-{jobId}-{stepNumber}");
@@ -100,7 +104,7 @@ public static partial class CheckpointEvaluation
 public sealed record CheckpointEvaluationInput(string JobId, int StepNumber, string CheckpointPrefix);
 
 /// <summary>What the record activity receives: the full-set validation totals.</summary>
-public sealed record CheckpointEvaluationResult(string JobId, int StepNumber, double RewardMean, int Count, IReadOnlyDictionary<string, double> SubRewardMeans);
+public sealed record CheckpointEvaluationResult(string JobId, int StepNumber, double RewardMean, int Count, IReadOnlyDictionary<string, double> SubRewardMeans, long EventSequence = 0);
 
 /// <summary>The outcome: <c>evaluated</c> (kept or pruned after ranking) or <c>gone</c> (the checkpoint was deleted first).</summary>
 public sealed record CheckpointEvaluationOutcome(string Status, double? RewardMean, bool Kept, string? Reason = null);

@@ -30,6 +30,7 @@ public sealed class CheckpointEvaluationOrchestrator : TaskOrchestrator<Checkpoi
             return new CheckpointEvaluationOutcome("failed", null, false, ex.FailureDetails.ErrorMessage);
         }
         return await context.CallActivityAsync<CheckpointEvaluationOutcome>(CheckpointEvaluation.RecordActivity,
-            new CheckpointEvaluationResult(input.JobId, input.StepNumber, totals.RewardMean, totals.Count, totals.SubRewardMeans), RftOrchestrations.Retry);
+            new CheckpointEvaluationResult(input.JobId, input.StepNumber, totals.RewardMean, totals.Count, totals.SubRewardMeans,
+                CheckpointEvaluation.EventSequence(context.CurrentUtcDateTime, input.StepNumber)), RftOrchestrations.Retry);
     }
 }

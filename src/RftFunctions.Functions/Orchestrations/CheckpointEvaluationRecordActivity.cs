@@ -34,7 +34,9 @@ public sealed class CheckpointEvaluationRecordActivity(JobWorkspace workspace, F
         metrics["valid_samples"] = input.Count;
         foreach (var (name, mean) in input.SubRewardMeans) metrics[$"valid_{name}_mean"] = mean;
         await store.UpsertCheckpointAsync(checkpoint with { Metrics = metrics }, ct);
-        await store.AppendEventAsync(input.JobId, CheckpointEvaluation.EventSequenceBase + input.StepNumber, new JobEventObject
+        // Inputs from before time-ordered sequences carry none: the step keeps a redelivery on one row.
+        var sequence = input.EventSequence > 0 ? input.EventSequence : CheckpointEvaluation.EventSequence(DateTime.UnixEpoch, input.StepNumber);
+        await store.AppendEventAsync(input.JobId, sequence, new JobEventObject
         {
             Id = "",
             CreatedAt = DateTimeOffset.UtcNow.ToUnixTimeSeconds(),

@@ -1,6 +1,7 @@
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Logging.Abstractions;
 using RftFunctions.Durable;
+using RftFunctions.Functions.Jobs;
 using RftFunctions.Functions.Orchestrations;
 using RftFunctions.Functions.Triggers;
 using RftFunctions.Testing;
@@ -77,5 +78,39 @@ public sealed class CheckpointEvaluationTests(StorageFixture storage)
         }
         var evaluationEvents = (await host.EventsAsync(jobId)).Where(e => e.Message.Contains("evaluated on the full validation set", StringComparison.Ordinal)).ToList();
         Assert.Equal(best, evaluationEvents.Select(e => e.Data!.Value.GetProperty("step").GetInt32()).Order());
+    }
+
+    [Fact]
+    public async Task An_evaluation_recorded_mid_job_sorts_among_the_job_events_by_time_not_after_them_all()
+    {
+        await using var host = await TrainingTestHost.StartAsync(storage);
+        var jobId = await host.CreateJobAsync("ftjob-evtorder", TrainingTestHost.Config(seed: 21, evalInterval: 1, stepsPerGeneration: 10), trainLines: 6);
+        await host.WaitForJobAsync(jobId, j => j.TrainedSteps >= 1);
+        await host.Jobs.PauseAsync(jobId, Ct);
+        Assert.Equal(JobStatus.Paused, (await host.WaitForJobAsync(jobId, j => j.Status != JobStatus.Running)).Status);
+
+        // Evaluate the checkpoints there are while the job is paused, then let it finish.
+        var scan = new CheckpointManifestScan(host.Store, host.Client, new ConfigurationBuilder().Build(), NullLogger<CheckpointManifestScan>.Instance);
+        var checkpoints = await host.Store.ListCheckpointsAsync(jobId, Ct);
+        Assert.NotEmpty(checkpoints);
+        Assert.Equal(checkpoints.Count, await scan.ScanAsync(Ct));
+        foreach (var checkpoint in checkpoints)
+            Assert.Equal(OrchestrationRuntimeStatus.Completed, (await host.WaitAsync(CheckpointEvaluation.InstanceId(jobId, checkpoint.StepNumber), seconds: 120)).RuntimeStatus);
+        await host.Jobs.ResumeAsync(jobId, Ct);
+        Assert.Equal(OrchestrationRuntimeStatus.Completed, (await host.WaitAsync(jobId, seconds: 240)).RuntimeStatus);
+
+        // Oldest first, read back through `after` pages of 3: the evaluations sit between the pause and the resume.
+        var events = await host.EventsAsync(jobId);
+        var messages = events.Select(e => e.Message).ToList();
+        int paused = messages.IndexOf("Fine-tuning job paused"), resumed = messages.IndexOf("Fine-tuning job resumed");
+        var evaluations = messages.Select((m, i) => (m, i)).Where(x => x.m.Contains("evaluated on the full validation set", StringComparison.Ordinal)).Select(x => x.i).ToList();
+        Assert.Equal(checkpoints.Count, evaluations.Count);
+        Assert.All(evaluations, i => Assert.InRange(i, paused + 1, resumed - 1));
+        Assert.Equal(JobStatus.Succeeded, (await host.Store.GetAsync(jobId, Ct))!.Status);
+        Assert.StartsWith("The job has successfully completed", events[^1].Message, StringComparison.Ordinal);
+        // Ids are unique and strictly ordered: newest first in RowKey order.
+        var ids = events.Select(e => e.Id).ToList();
+        Assert.Equal(ids.Count, ids.Distinct().Count());
+        Assert.Equal(ids.OrderByDescending(i => i, StringComparer.Ordinal), ids);
     }
 }
