@@ -7,12 +7,15 @@ using RftFunctions.Training.Datasets;
 namespace RftFunctions.Functions.Orchestrations;
 
 /// <summary>
-/// One RFT job: ValidateJob, then per step Rollout fan-out → Grade fan-out → PolicyUpdate → (every eval_interval
-/// steps and at the end) Validation, then the step's bookkeeping (RecordMetrics, Checkpoint), then Finalize.
-/// Deterministic: the prompts of a step are <see cref="PromptSchedule"/>(seed).ForStep(step) computed here, event ids
-/// come from a counter carried in the input. The bookkeeping of step k runs while step k+1 samples (it only reads
-/// what step k wrote), so it costs no extra round trip on the critical path; it is awaited before any status change.
-/// Pause, resume and cancel arrive as the <see cref="ControlEvent"/> external event and are honoured between steps;
+/// One RFT job: ValidateJob, then per step Rollout → Grade per shard → PolicyUpdate → (every eval_interval steps and
+/// at the end) Validation, then the step's bookkeeping (RecordMetrics, Checkpoint), then Finalize.
+/// Deterministic: the prompts of a step are <see cref="PromptSchedule"/>(seed).ForStep(step) computed here, event
+/// sequences are time-ordered on the orchestration's clock and carried in the input. The validation and bookkeeping of
+/// step k run while step k+1 samples and trains (they only read what step k wrote, and step k+1 samples from the same
+/// policy), so they cost no round trip on the critical path; they are awaited at the end of step k+1, before any
+/// status change and before Finalize or ContinueAsNew.
+/// Pause, resume and cancel arrive as the <see cref="ControlEvent"/> external event and are honoured between steps
+/// (and after the last step, before Finalize: a job paused during its last step waits paused and resume finalizes it);
 /// a compute budget (<see cref="ComputeBudget"/>) pauses the job by itself. ContinueAsNew every
 /// <c>StepsPerGeneration</c> steps bounds history.
 /// </summary>
@@ -25,24 +28,31 @@ public sealed class TrainingJobOrchestrator : TaskOrchestrator<TrainingJobState,
     public override async Task<TrainingJobOutcome> RunAsync(TaskOrchestrationContext context, TrainingJobState state)
     {
         var sequence = state.EventSequence;
-        long NextSequence() => sequence++;
+        // Time-ordered (the orchestration's replay-safe clock), so the job's events interleave with its checkpoint
+        // evaluations' by time in the events list.
+        long NextSequence() => JobStore.NextEventSequence(ref sequence, context.CurrentUtcDateTime);
         Task SetStatus(string status, string message, string? code = null, int? total = null) =>
             context.CallActivityAsync(RftOrchestrations.RecordJobStatus, new JobStatusChange(state.JobId, NextSequence(), status, message, code, code is null ? null : message, total), RftOrchestrations.Retry);
 
         var plan = state.Plan;
+        // Status writes that nothing on the critical path needs run alongside the work (the job row already says
+        // validating_files; events keep their order by sequence): each is awaited before the next status change.
+        Task bookkeeping = Task.CompletedTask;
         if (plan is null)
         {
-            await SetStatus(JobStatus.ValidatingFiles, "Validating training file, grader and model");
+            var validating = SetStatus(JobStatus.ValidatingFiles, "Validating training file, grader and model");
             try
             {
                 plan = await context.CallActivityAsync<JobPlan>(RftOrchestrations.ValidateJob, state.JobId);
             }
             catch (TaskFailedException ex)
             {
+                await validating;
                 await SetStatus(JobStatus.Failed, "Validation failed: " + ex.FailureDetails.ErrorMessage, "invalid_training_file");
                 return new TrainingJobOutcome(JobStatus.Failed, null, 0);
             }
-            await SetStatus(JobStatus.Running, string.Create(CultureInfo.InvariantCulture, $"Fine-tuning job started: {plan.TotalSteps} steps"), total: plan.TotalSteps);
+            await validating;
+            bookkeeping = SetStatus(JobStatus.Running, string.Create(CultureInfo.InvariantCulture, $"Fine-tuning job started: {plan.TotalSteps} steps"), total: plan.TotalSteps);
         }
 
         var schedule = new PromptSchedule(plan.TrainExamples, plan.PromptsPerStep, plan.Epochs, plan.Seed);
@@ -52,7 +62,6 @@ public sealed class TrainingJobOrchestrator : TaskOrchestrator<TrainingJobState,
         var control = new ControlChannel(context, cancelWait.Token);
         int step = state.NextStep;
         int generationEnd = Math.Min(plan.TotalSteps, state.NextStep + Math.Max(1, plan.StepsPerGeneration));
-        Task bookkeeping = Task.CompletedTask;
         try
         {
             for (; step < generationEnd; step++)
@@ -77,15 +86,28 @@ public sealed class TrainingJobOrchestrator : TaskOrchestrator<TrainingJobState,
                 }
             }
             await bookkeeping;
-            if (control.HasCommand && step < plan.TotalSteps)
+            // A command that arrived during the generation's last step counts too; after the job's last step it is
+            // honoured before Finalize: a job paused then waits paused (resume finalizes it), a cancelled one ends
+            // without a fine-tuned model.
+            if (control.HasCommand)
             {
-                var outcome = await HonourAsync(control, await control.NextAsync(), null, SetStatus);
+                var last = step == plan.TotalSteps ? "Fine-tuning job paused after its last step; resume finalizes it" : null;
+                var outcome = await HonourAsync(control, await control.NextAsync(), last, SetStatus);
                 if (outcome.Cancelled) return new TrainingJobOutcome(JobStatus.Cancelled, null, step);
                 budget = outcome.Budget ?? budget;
             }
         }
         catch (TaskFailedException ex)
         {
+            // The status writes in flight land first, so the job row ends failed.
+            try
+            {
+                await bookkeeping;
+            }
+            catch (TaskFailedException)
+            {
+                // Reported by the failure below.
+            }
             await SetStatus(JobStatus.Failed, string.Create(CultureInfo.InvariantCulture, $"Step {step + 1} failed: {ex.FailureDetails.ErrorType}: {ex.FailureDetails.ErrorMessage}"), "training_error");
             return new TrainingJobOutcome(JobStatus.Failed, null, step);
         }
@@ -171,37 +193,68 @@ public sealed class TrainingJobOrchestrator : TaskOrchestrator<TrainingJobState,
         var prompts = schedule.ForStep(step).ExampleIndices;
         var policy = step == 0 ? null : JobBlobs.State(jobId, step - 1);
         var t0 = context.CurrentUtcDateTime;
-        var rolloutTasks = prompts.Chunk(plan.RolloutShardPrompts).Select((indices, shard) => context.CallActivityAsync<RolloutResult>(
-            RftOrchestrations.Rollout, new RolloutInput(jobId, step, shard, Split.Train, indices, plan.SamplesPerPrompt, policy), RftOrchestrations.Retry)).ToList();
-        await previousBookkeeping;
-        var rollouts = await Task.WhenAll(rolloutTasks);
-        var t1 = context.CurrentUtcDateTime;
-        var grades = await Task.WhenAll(rollouts.Select((r, shard) => context.CallActivityAsync<GradeResult>(
-            RftOrchestrations.Grade, new GradeInput(jobId, step, shard, Split.Train, r.Blob), RftOrchestrations.Retry)));
+        var shardTasks = prompts.Chunk(plan.RolloutShardPrompts).Select((indices, shard) => SampleAndGradeAsync(context,
+            new RolloutInput(jobId, step, shard, Split.Train, indices, plan.SamplesPerPrompt, policy))).ToList();
+        var shards = await Task.WhenAll(shardTasks);
+        var rollouts = shards.Select(s => s.Rollout).ToList();
+        var grades = shards.Select(s => s.Grade).ToList();
+        var t1 = shards.Max(s => s.SampledAt);
         var t2 = context.CurrentUtcDateTime;
         var update = await context.CallActivityAsync<PolicyUpdateResult>(RftOrchestrations.PolicyUpdate,
             new PolicyUpdateInput(jobId, step, plan.TotalSteps, [.. rollouts.Select(r => r.Blob)], [.. grades.Select(g => g.Blob)]), RftOrchestrations.Retry);
         var t3 = context.CurrentUtcDateTime;
+        // The previous step's bookkeeping (its validation included) ran alongside this whole step; it ends before
+        // this step's starts, so at most one is outstanding and events and checkpoints keep step order.
+        await previousBookkeeping;
         bool validate = (step + 1) % Math.Max(1, plan.EvalInterval) == 0 || step + 1 == plan.TotalSteps;
-        ValidationResult? validation = null;
-        if (validate)
-            validation = await context.CallSubOrchestratorAsync<ValidationResult>(RftOrchestrations.Validation, new ValidationInput(jobId, step, update.StatePrefix, plan));
-        var t4 = context.CurrentUtcDateTime;
-        var train = GradeTotals.Of(grades);
-        double sampling = rollouts.Max(r => r.Seconds), grading = grades.Max(g => g.Seconds);
-        double eval = validation is null ? 0 : validation.SamplingSeconds + validation.GradingSeconds;
-        var timing = new StepTiming((t1 - t0).TotalSeconds, (t2 - t1).TotalSeconds, (t3 - t2).TotalSeconds, (t4 - t3).TotalSeconds, (t4 - t0).TotalSeconds,
-            sampling + grading + update.Seconds + eval, sampling, grading, update.Seconds, eval);
-        var report = new StepReport(jobId, nextSequence(), step + 1, plan.TotalSteps, train, update.Metrics, validation, timing,
-            update.Metrics.Skipped ? nextSequence() : null);
-        var checkpoint = validation is null ? null
-            : new CheckpointInput(jobId, nextSequence(), step, update.StatePrefix, validation, train.RewardMean);
-        return new StepDone(BookkeepingAsync(context, report, checkpoint), update.Metrics.Tokens, (t4 - t0).TotalSeconds);
+        // Validation of this policy runs alongside the next step, which samples from the same policy: the gpu pool
+        // always has work queued instead of waiting out the sub-orchestration's start and completion round trips.
+        var validating = validate
+            ? context.CallSubOrchestratorAsync<ValidationResult>(RftOrchestrations.Validation, new ValidationInput(jobId, step, update.StatePrefix, plan))
+            : null;
+        var draft = new StepDraft(jobId, step, plan.TotalSteps, GradeTotals.Of(grades), update, rollouts.Max(r => r.Seconds), grades.Max(g => g.Seconds), t0, t1, t2, t3,
+            nextSequence(), update.Metrics.Skipped ? nextSequence() : null, validate ? nextSequence() : null);
+        // The budget counts the step's own critical path; its validation's time falls inside the next step's.
+        return new StepDone(BookkeepingAsync(context, draft, validating), update.Metrics.Tokens, (t3 - t0).TotalSeconds);
     }
 
-    private static async Task BookkeepingAsync(TaskOrchestrationContext context, StepReport report, CheckpointInput? checkpoint)
+    /// <summary>What a step's bookkeeping needs besides its validation (sequences allocated in step order).</summary>
+    private sealed record StepDraft(string JobId, int Step, int TotalSteps, GradeTotals Train, PolicyUpdateResult Update, double SamplingSeconds, double GradingSeconds,
+        DateTime T0, DateTime T1, DateTime T2, DateTime T3, long ReportSequence, long? WarningSequence, long? CheckpointSequence);
+
+    /// <summary>Waits for the step's validation (if any), then records its metrics event and checkpoint.</summary>
+    private static async Task BookkeepingAsync(TaskOrchestrationContext context, StepDraft d, Task<ValidationResult>? validating)
     {
-        await context.CallActivityAsync(RftOrchestrations.RecordMetrics, report, RftOrchestrations.Retry);
-        if (checkpoint is not null) await context.CallActivityAsync(RftOrchestrations.Checkpoint, checkpoint, RftOrchestrations.Retry);
+        var validation = validating is null ? null : await validating;
+        var t4 = validating is null ? d.T3 : context.CurrentUtcDateTime;
+        double eval = validation is null ? 0 : validation.SamplingSeconds + validation.GradingSeconds;
+        var timing = new StepTiming((d.T1 - d.T0).TotalSeconds, (d.T2 - d.T1).TotalSeconds, (d.T3 - d.T2).TotalSeconds, (t4 - d.T3).TotalSeconds, (t4 - d.T0).TotalSeconds,
+            d.SamplingSeconds + d.GradingSeconds + d.Update.Seconds + eval, d.SamplingSeconds, d.GradingSeconds, d.Update.Seconds, eval);
+        var report = new StepReport(d.JobId, d.ReportSequence, d.Step + 1, d.TotalSteps, d.Train, d.Update.Metrics, validation, timing, d.WarningSequence);
+        // The two write different records (events and job row; checkpoint files, rows and models), so they run together.
+        var metrics = context.CallActivityAsync(RftOrchestrations.RecordMetrics, report, RftOrchestrations.Retry);
+        if (validation is not null && d.CheckpointSequence is { } sequence)
+        {
+            await context.CallActivityAsync(RftOrchestrations.Checkpoint,
+                new CheckpointInput(d.JobId, sequence, d.Step, d.Update.StatePrefix, validation, d.Train.RewardMean), RftOrchestrations.Retry);
+        }
+        await metrics;
+    }
+
+    /// <summary>A shard's rollout, when it finished, and its grades.</summary>
+    internal sealed record GradedShard(RolloutResult Rollout, DateTime SampledAt, GradeResult Grade);
+
+    /// <summary>
+    /// One shard: its Rollout, then at once its Grade. Shards are graded as their samples arrive, so grading one shard
+    /// overlaps sampling the next (the gpu pool runs shards one after another) and only the last shard's grading is
+    /// left between sampling and the update: one dispatch round trip and one episode per step fewer.
+    /// </summary>
+    internal static async Task<GradedShard> SampleAndGradeAsync(TaskOrchestrationContext context, RolloutInput input)
+    {
+        var rollout = await context.CallActivityAsync<RolloutResult>(RftOrchestrations.Rollout, input, RftOrchestrations.Retry);
+        var sampledAt = context.CurrentUtcDateTime;
+        var grade = await context.CallActivityAsync<GradeResult>(RftOrchestrations.Grade,
+            new GradeInput(input.JobId, input.Step, input.Shard, input.Split, rollout.Blob), RftOrchestrations.Retry);
+        return new GradedShard(rollout, sampledAt, grade);
     }
 }

@@ -4,7 +4,7 @@ namespace RftFunctions.Functions.Orchestrations;
 
 /// <summary>
 /// Validation of one policy version: eval_samples samples per validation item, fanned out as Rollout shards, graded,
-/// summed to valid_reward_mean overall and per sub-grader.
+/// each shard graded as soon as it is sampled, summed to valid_reward_mean overall and per sub-grader.
 /// </summary>
 public sealed class ValidationOrchestrator : TaskOrchestrator<ValidationInput, ValidationResult>
 {
@@ -14,11 +14,11 @@ public sealed class ValidationOrchestrator : TaskOrchestrator<ValidationInput, V
         var plan = input.Plan;
         var shards = Enumerable.Range(0, plan.ValidExamples).Chunk(plan.RolloutShardPrompts).ToList();
         var t0 = context.CurrentUtcDateTime;
-        var rollouts = await Task.WhenAll(shards.Select((indices, shard) => context.CallActivityAsync<RolloutResult>(RftOrchestrations.Rollout,
-            new RolloutInput(input.JobId, input.Step, shard, Split.Valid, indices, plan.EvalSamples, input.PolicyPrefix), RftOrchestrations.Retry)));
-        var t1 = context.CurrentUtcDateTime;
-        var grades = await Task.WhenAll(rollouts.Select((r, shard) => context.CallActivityAsync<GradeResult>(RftOrchestrations.Grade,
-            new GradeInput(input.JobId, input.Step, shard, Split.Valid, r.Blob), RftOrchestrations.Retry)));
+        // Each shard is graded as soon as it is sampled (see TrainingJobOrchestrator.SampleAndGradeAsync).
+        var graded = await Task.WhenAll(shards.Select((indices, shard) => TrainingJobOrchestrator.SampleAndGradeAsync(context,
+            new RolloutInput(input.JobId, input.Step, shard, Split.Valid, indices, plan.EvalSamples, input.PolicyPrefix))));
+        var grades = graded.Select(g => g.Grade).ToList();
+        var t1 = graded.Max(g => g.SampledAt);
         var t2 = context.CurrentUtcDateTime;
         var totals = GradeTotals.Of(grades);
         return new ValidationResult(totals.RewardMean, totals.Count, totals.SubRewardMeans, totals.SubTypes, totals.ErrorCounts,

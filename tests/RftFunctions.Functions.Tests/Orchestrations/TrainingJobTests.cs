@@ -142,6 +142,35 @@ public sealed class TrainingJobTests(StorageFixture storage)
     }
 
     [Fact]
+    public async Task A_pause_during_the_last_step_leaves_the_job_paused_and_resume_finalizes_it()
+    {
+        await using var host = await TrainingTestHost.StartAsync(storage);
+        // Two steps; the last one validates 16 items, so it is long. Step 1's metrics are recorded while step 2 samples,
+        // so once trained_steps is 1 the job is inside its last step.
+        var jobId = await host.CreateJobAsync("ftjob-lastpause", TrainingTestHost.Config(seed: 4, evalInterval: 10, stepsPerGeneration: 10), trainLines: 4, validLines: 16);
+        await host.WaitForJobAsync(jobId, j => j.TrainedSteps >= 1);
+        await host.Jobs.PauseAsync(jobId, Ct);
+
+        var paused = await host.WaitForJobAsync(jobId, j => j.Status != JobStatus.Running);
+        Assert.Equal(JobStatus.Paused, paused.Status);
+        Assert.Equal(2, paused.TrainedSteps);
+        Assert.Null(paused.FineTunedModel);
+        Assert.Equal(OrchestrationRuntimeStatus.Running, (await host.Client.GetInstanceAsync(jobId, cancellation: Ct))!.RuntimeStatus);
+
+        await host.Jobs.ResumeAsync(jobId, Ct);
+        await host.WaitAsync(jobId);
+        var job = (await host.Store.GetAsync(jobId, Ct))!;
+        Assert.Equal(JobStatus.Succeeded, job.Status);
+        Assert.NotNull(job.FineTunedModel);
+        var events = await host.EventsAsync(jobId);
+        Assert.Equal([1, 2], events.Where(e => e.Type == "metrics").Select(e => e.Data!.Value.GetProperty("step").GetInt32()));
+        var messages = events.Select(e => e.Message).ToList();
+        int pausedAt = messages.IndexOf("Fine-tuning job paused after its last step; resume finalizes it");
+        Assert.True(pausedAt >= 0, "no pause event: " + string.Join(" | ", messages));
+        Assert.True(pausedAt < messages.IndexOf("Fine-tuning job resumed"));
+    }
+
+    [Fact]
     public async Task Cancel_stops_the_job_between_steps_and_pause_before_the_first_step_is_refused()
     {
         await using var host = await TrainingTestHost.StartAsync(storage);
