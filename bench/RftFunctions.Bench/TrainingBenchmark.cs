@@ -1,9 +1,11 @@
 using System.Diagnostics;
 using System.Globalization;
 using System.Text.Json;
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using RftFunctions.Durable;
 using RftFunctions.Functions.Demo;
+using RftFunctions.Functions.Hosting;
 using RftFunctions.Functions.Jobs;
 using RftFunctions.Functions.Orchestrations;
 using RftFunctions.Storage;
@@ -24,7 +26,7 @@ public sealed class TrainingBenchmark : IBenchmark
     public string Name => "training";
 
     /// <inheritdoc/>
-    public string Description => "the demo's RFT job (DemoRecipe.Default) on Azurite through the real orchestration: steps/min, time split, orchestration overhead [--timeline]";
+    public string Description => "the demo's RFT job (DemoRecipe.Default) on Azurite through the real orchestration: steps/min, time split, orchestration overhead [--timeline] [--extended-sessions]";
 
     /// <inheritdoc/>
     public async Task<int> RunAsync(string[] args)
@@ -47,13 +49,16 @@ public sealed class TrainingBenchmark : IBenchmark
         var toolDirectory = AzuriteEmulator.FindToolDirectory(AppContext.BaseDirectory, Directory.GetCurrentDirectory());
         await using var azurite = await AzuriteEmulator.StartAsync(new AzuriteOptions(toolDirectory));
         var account = StorageAccount.FromConnectionString(azurite.ConnectionString);
-        var durable = new DurableTaskOptions
+        // The durable settings the host runs with (host.json's extensions.durableTask, read as the host reads it: pools,
+        // polling, extended sessions), in a private hub; --extended-sessions turns those on to measure that lever.
+        var configuration = new ConfigurationBuilder();
+        FunctionsConfiguration.Apply(configuration, ContentRoot.Find(), []);
+        var hosted = configuration.Build().GetSection(DurableTaskOptions.ConfigurationSection).Get<DurableTaskOptions>() ?? new DurableTaskOptions();
+        var durable = (hosted with
         {
             HubName = "benchtrain" + Guid.NewGuid().ToString("N")[..8],
-            // host.json's pools and polling: one trainer/sampler at a time (gpu 1), graders on cpu 2.
-            WorkerPools = new Dictionary<string, int> { ["default"] = 4, ["cpu"] = 2, ["gpu"] = 1 },
-            StorageProvider = new AzureStorageProviderOptions { MaxQueuePollingInterval = TimeSpan.FromSeconds(1) },
-        }.Validate();
+            ExtendedSessionsEnabled = hosted.ExtendedSessionsEnabled || args.Contains("--extended-sessions"),
+        }).Validate();
         var services = new ServiceCollection();
         services.AddSingleton(account);
         services.AddRftTraining();
@@ -103,6 +108,8 @@ public sealed class TrainingBenchmark : IBenchmark
         Console.WriteLine(JsonSerializer.Serialize(new Dictionary<string, object>
         {
             ["job"] = "gene-ranking demo",
+            ["extended_sessions"] = durable.ExtendedSessionsEnabled,
+            ["worker_pools"] = string.Join(",", (durable.WorkerPools ?? []).Select(p => $"{p.Key}:{p.Value}")),
             ["steps"] = metrics.Count,
             ["wall_s"] = Math.Round(seconds, 2),
             ["steps_per_min"] = Math.Round(metrics.Count / seconds * 60, 2),
