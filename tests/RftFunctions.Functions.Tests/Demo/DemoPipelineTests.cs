@@ -91,7 +91,7 @@ public sealed class DemoPipelineTests(StorageFixture storage)
             Assert.Equal(2, dropped.Count);
 
             // A second run (one step) builds nothing and uploads no model again: the base model comes from both caches.
-            await using (var again = HostProcess.Start(environment, "demo", ["--reduced", "--cases", recipe.Training.PromptsPerStep.ToString(System.Globalization.CultureInfo.InvariantCulture), "--valid-cases", "3", "--seed", "7", "--out", Path.Combine(root.FullName, "again"), "--cache", cache]))
+            await using (var again = HostProcess.Start(environment, "demo", ["--reduced", "--cases", recipe.Training.PromptsPerStep.ToString(System.Globalization.CultureInfo.InvariantCulture), "--epochs", "1", "--valid-cases", "3", "--seed", "7", "--out", Path.Combine(root.FullName, "again"), "--cache", cache]))
             {
                 var exit = await again.WaitForExitAsync(TimeSpan.FromMinutes(10), _ct);
                 Assert.True(exit == 0, again.Output);
