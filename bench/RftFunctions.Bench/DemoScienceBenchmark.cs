@@ -48,7 +48,7 @@ public sealed class DemoScienceBenchmark : IBenchmark
             if (opts.TryGetValue("save", out var save)) ModelFolder.Save(model, save);
         }
         double buildSeconds = clock.Elapsed.TotalSeconds;
-        var tokenizer = new ByteTokenizer();
+        var tokenizer = DemoBaseModelBuilder.Tokenizer(ontology, recipe.BaseModel);
         var before = Evaluate(model, tokenizer, valid);
         var beforeTrain = Evaluate(model, tokenizer, train.Take(48).ToList());
         Console.WriteLine($"before: valid top1 {before.Top1:F3} top5 {before.Top5:F3} | train top1 {beforeTrain.Top1:F3} ({buildSeconds:F0}s)");
@@ -108,6 +108,7 @@ public sealed class DemoScienceBenchmark : IBenchmark
             LearningRate = d("blr", r.BaseModel.LearningRate),
             BatchSize = i("batch", r.BaseModel.BatchSize),
             WarmupAnswerFirst = d("first", r.BaseModel.WarmupAnswerFirst),
+            WordTokens = i("words", r.BaseModel.WordTokens ? 1 : 0) == 1,
             Size = r.BaseModel.Size with
             {
                 HiddenSize = i("hidden", r.BaseModel.Size.HiddenSize),
@@ -133,15 +134,10 @@ public sealed class DemoScienceBenchmark : IBenchmark
 
     private static void torch_set(int threads) => TorchSharp.torch.set_num_threads(threads);
 
-    // Greedy Top-k exactly as the demo reports it (DemoEvaluation), plus the sampled Top-1 the exploration also watches.
-    private static DemoScores Evaluate(DecoderModel model, ByteTokenizer tokenizer, IReadOnlyList<GeneCase> cases)
+    // Greedy Top-k exactly as the demo reports it (DemoEvaluation).
+    private static DemoScores Evaluate(DecoderModel model, ITextTokenizer tokenizer, IReadOnlyList<GeneCase> cases)
     {
-        var scores = DemoEvaluation.Score(model, cases);
-        var sampledRequests = cases.Select((c, i) => new GenerationRequest(tokenizer.Encode(DemoBaseModelBuilder.RenderPrompt(c)),
-            new SamplingParameters { MaxTokens = 48, Temperature = 1, N = 4, Seed = 5000 + i })).ToList();
-        var sampled = new TextGenerator(model, tokenizer).Generate(sampledRequests);
-        double sampledTop1 = sampled.Count(o => RankedAnswer.RankOf(o.Text, cases[o.RequestIndex].Answer.Symbol) == 1) / (double)sampled.Count;
-        Console.WriteLine($"  sampled top1 {sampledTop1:F3}");
+        var scores = DemoEvaluation.Score(model, tokenizer, cases);
         if (cases.Count > 0) Console.WriteLine($"  e.g. [{cases[0].Prompt.Replace('\n', ' ')}] -> {scores.Answers[0]}  (answer {cases[0].Answer.Symbol})");
         return scores;
     }

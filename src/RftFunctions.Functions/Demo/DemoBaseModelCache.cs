@@ -13,7 +13,7 @@ namespace RftFunctions.Functions.Demo;
 public static class DemoBaseModelCache
 {
     // Bump when the builder changes what it trains, so stale caches are not reused.
-    private const string BuilderVersion = "gene-demo-base-v1";
+    private const string BuilderVersion = "gene-demo-base-v2";
 
     /// <summary>The default cache root: $XDG_CACHE_HOME/rft or ~/.cache/rft.</summary>
     public static string DefaultRoot =>
@@ -41,7 +41,7 @@ public static class DemoBaseModelCache
         {
             ModelFolder.Save(model, temp);
         }
-        ByteTokenizer.WriteTokenizerFiles(temp);
+        DemoBaseModelBuilder.WriteTokenizerFiles(temp, cases.Ontology, options.Recipe.BaseModel);
         try
         {
             Directory.Move(temp, directory);

@@ -23,9 +23,8 @@ public static class DemoEvaluation
     public const int MaxAnswerTokens = 48;
 
     /// <summary>Scores <paramref name="model"/> on <paramref name="cases"/>.</summary>
-    public static DemoScores Score(DecoderModel model, IReadOnlyList<GeneCase> cases)
+    public static DemoScores Score(DecoderModel model, ITextTokenizer tokenizer, IReadOnlyList<GeneCase> cases)
     {
-        var tokenizer = new ByteTokenizer();
         model.eval();
         var requests = cases.Select(c => new GenerationRequest(tokenizer.Encode(DemoBaseModelBuilder.RenderPrompt(c)),
             new SamplingParameters { MaxTokens = MaxAnswerTokens, Temperature = 0 })).ToList();

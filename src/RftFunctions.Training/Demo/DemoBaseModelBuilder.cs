@@ -19,10 +19,11 @@ public static class DemoBaseModelBuilder
     /// <summary>Trains and returns the base model; <paramref name="progress"/> gets (step, total, loss).</summary>
     public static DecoderModel Build(GeneCaseGenerator cases, DemoBaseModelOptions options, long seed, Action<int, int, double>? progress = null)
     {
-        var tokenizer = new ByteTokenizer();
-        var model = DecoderModel.Create(TinyModelFactory.Config(ModelArchitecture.Qwen2, options.Size), seed);
-        var random = SeededRandom.For(seed, 0x7072);
         var ontology = cases.Ontology;
+        var tokenizer = Tokenizer(ontology, options);
+        var size = options.WordTokens ? options.Size with { VocabSize = Math.Max(options.Size.VocabSize, DemoTokenizer.VocabSize(ontology)) } : options.Size;
+        var model = DecoderModel.Create(TinyModelFactory.Config(ModelArchitecture.Qwen2, size), seed);
+        var random = SeededRandom.For(seed, 0x7072);
         using var optimizer = optim.AdamW(model.parameters(), options.LearningRate, 0.9, 0.98, 1e-8, 0.01);
         int total = options.PretrainSteps + options.WarmupSteps;
         model.train();
@@ -39,10 +40,21 @@ public static class DemoBaseModelBuilder
         return model;
     }
 
+    /// <summary>The tokenizer the base model is trained with (and whose files go into its folder).</summary>
+    public static ITextTokenizer Tokenizer(GeneOntology ontology, DemoBaseModelOptions options) =>
+        options.WordTokens ? DemoTokenizer.Create(ontology) : new ByteTokenizer();
+
+    /// <summary>Writes the tokenizer files of <see cref="Tokenizer"/> into a model folder.</summary>
+    public static void WriteTokenizerFiles(string directory, GeneOntology ontology, DemoBaseModelOptions options)
+    {
+        if (options.WordTokens) DemoTokenizer.WriteTokenizerFiles(directory, ontology);
+        else ByteTokenizer.WriteTokenizerFiles(directory);
+    }
+
     /// <summary>The chat prompt of a case as the job renders it (rft-tiny format, generation prompt added).</summary>
     public static string RenderPrompt(GeneCase gene) => new RftTinyChatFormat().Render([new ChatMessage("user", gene.Prompt)]);
 
-    private static (int[], int) FactSequence(ByteTokenizer tokenizer, GeneOntology ontology, SeededRandom random)
+    private static (int[], int) FactSequence(ITextTokenizer tokenizer, GeneOntology ontology, SeededRandom random)
     {
         string text;
         if (random.NextInt(2) == 0)
@@ -60,7 +72,7 @@ public static class DemoBaseModelBuilder
         return (ids, 0);
     }
 
-    private static (int[], int) WarmupSequence(ByteTokenizer tokenizer, GeneCaseGenerator cases, SeededRandom random, double answerFirst)
+    private static (int[], int) WarmupSequence(ITextTokenizer tokenizer, GeneCaseGenerator cases, SeededRandom random, double answerFirst)
     {
         var genes = cases.Ontology.Genes;
         var gene = cases.Draw(genes[random.NextInt(genes.Count)], random);

@@ -10,6 +10,7 @@ namespace RftFunctions.Training.Demo;
 /// <param name="LearningRate">AdamW learning rate (constant; the phases are short).</param>
 /// <param name="WarmupCaseFraction">Share of warm-up sequences that are cases rather than facts.</param>
 /// <param name="WarmupAnswerFirst">How often a warm-up ranking puts the right gene first (else a look-alike).</param>
+/// <param name="WordTokens">Use <see cref="DemoTokenizer"/> (every gene and phenotype one token) instead of bytes.</param>
 public sealed record DemoBaseModelOptions(
     TinyModelSize Size,
     int PretrainSteps = 600,
@@ -17,7 +18,8 @@ public sealed record DemoBaseModelOptions(
     int BatchSize = 32,
     double LearningRate = 3e-3,
     double WarmupCaseFraction = 0.5,
-    double WarmupAnswerFirst = 0.5)
+    double WarmupAnswerFirst = 0.5,
+    bool WordTokens = false)
 {
     /// <summary>The default model: ~0.6M parameters, a byte tokenizer, four layers.</summary>
     public static DemoBaseModelOptions Default { get; } = new(new TinyModelSize(

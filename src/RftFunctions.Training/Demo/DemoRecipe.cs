@@ -53,7 +53,7 @@ public sealed record DemoRecipe
         // 80 cases, 8 per step, one epoch: 10 steps. Measured: held-out Top-1 peaks around step 10 and then falls as
         // the policy drifts towards training genes.
         TrainCases = 80,
-        ValidCases = 45,
+        ValidCases = 150,
         Training = new RftTrainingConfig
         {
             PromptsPerStep = 8,
@@ -66,12 +66,17 @@ public sealed record DemoRecipe
         },
     };
 
-    /// <summary>A small, fast recipe for the CI pipeline test (the held-out gain need not hold at this size).</summary>
+    /// <summary>
+    /// A small, fast recipe for the CI pipeline test (the held-out gain need not hold at this size): a short base-model
+    /// build on the word vocabulary, then 24 steps over the same eight training cases at a high learning rate, so the
+    /// policy sharpens on cases it sees every step and the training reward rises. Measured through the platform
+    /// (seed 7, load ~30): first three steps 0.61, last three 0.71; with 16 steps only +0.03.
+    /// </summary>
     public static DemoRecipe Reduced { get; } = Default with
     {
-        BaseModel = Default.BaseModel with { PretrainSteps = 40, WarmupSteps = 20, BatchSize = 16 },
-        TrainCases = 48,
+        BaseModel = Default.BaseModel with { PretrainSteps = 300, WarmupSteps = 150, BatchSize = 16, WordTokens = true },
+        TrainCases = 8,
         ValidCases = 9,
-        Training = Default.Training with { EvalInterval = 3 },
+        Training = Default.Training with { Epochs = 24, LearningRate = 1e-3, MaxCompletionTokens = 24, EvalInterval = 8 },
     };
 }

@@ -17,21 +17,23 @@ namespace RftFunctions.Functions.Tests.Demo;
 /// </summary>
 public sealed class DemoPromptTokensTests
 {
-    [Fact]
-    public void The_job_renders_every_demo_prompt_to_the_token_ids_the_base_model_was_trained_on()
+    [Theory]
+    [InlineData("default")]
+    [InlineData("reduced")]
+    public void The_job_renders_every_demo_prompt_to_the_token_ids_the_base_model_was_trained_on(string recipeName)
     {
         var folder = Directory.CreateTempSubdirectory("rft-demo-tokens-");
         try
         {
-            // The tokenizer files the demo's base-model cache writes next to the weights.
-            ByteTokenizer.WriteTokenizerFiles(folder.FullName);
+            var recipe = recipeName == "default" ? DemoRecipe.Default : DemoRecipe.Reduced;
+            var ontology = GeneOntology.Create(7, recipe.Ontology);
+            // The tokenizer files the demo's base-model cache writes next to the weights (bytes, or the word vocabulary).
+            DemoBaseModelBuilder.WriteTokenizerFiles(folder.FullName, ontology, recipe.BaseModel);
             // As JobWorkspace loads them for a job, and RolloutActivity renders and encodes an example's messages.
             var tokenizer = HuggingFaceTokenizer.Load(folder.FullName);
             var format = tokenizer.ChatFormat(ChatFormatFallback.RftTiny);
-            var bytes = new ByteTokenizer();
+            var trainedWith = DemoBaseModelBuilder.Tokenizer(ontology, recipe.BaseModel);
 
-            var recipe = DemoRecipe.Default;
-            var ontology = GeneOntology.Create(7, recipe.Ontology);
             var generator = new GeneCaseGenerator(ontology, recipe.Cases);
             var cases = generator.Generate(ontology.Genes, 60, seed: 8);
             var jsonl = string.Concat(cases.Select(c => DemoDataset.ToJsonLine(c) + "\n"));
@@ -42,7 +44,7 @@ public sealed class DemoPromptTokensTests
             {
                 var messages = examples.Examples[i].Messages.Select(m => new ChatMessage(m.Role, m.Content)).ToList();
                 var job = tokenizer.Encode(format.Render(messages));
-                var trained = bytes.Encode(DemoBaseModelBuilder.RenderPrompt(cases[i]));
+                var trained = trainedWith.Encode(DemoBaseModelBuilder.RenderPrompt(cases[i]));
                 Assert.Equal(trained, job);
             }
             // The warm-up answers end with <|im_end|>: the job's sampling must stop there as the base model learned.
