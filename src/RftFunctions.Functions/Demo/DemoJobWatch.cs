@@ -45,13 +45,14 @@ public static class DemoJobWatch
                 if (status == "running") running ??= Stopwatch.StartNew();
                 if (status is not ("running" or "succeeded")) progress.Line($"job {jobId}: {status}");
             }
-            if (train.Count > lastDrawn && total > 0)
+            // Every step once, in order, even when two finished between polls (logs keep one line per step).
+            foreach (var step in train.Keys.Where(k => k > lastDrawn && total > 0).ToList())
             {
-                lastDrawn = train.Count;
-                int step = train.Keys.Max();
-                double perStep = (running?.Elapsed.TotalSeconds ?? 0) / step;
+                lastDrawn = step;
+                double perStep = (running?.Elapsed.TotalSeconds ?? 0) / train.Keys.Max();
                 var eta = TimeSpan.FromSeconds(perStep * Math.Max(0, total - step));
-                var validText = valid.Count > 0 ? valid.Last().Value.ToString("F3", System.Globalization.CultureInfo.InvariantCulture) : "-";
+                var validSoFar = valid.Where(v => v.Key <= step).ToList();
+                var validText = validSoFar.Count > 0 ? validSoFar[^1].Value.ToString("F3", System.Globalization.CultureInfo.InvariantCulture) : "-";
                 progress.Bar("rft", step, total, $"train reward {train[step]:F3}  valid reward {validText}  ETA {eta:mm\\:ss}");
             }
             switch (status)

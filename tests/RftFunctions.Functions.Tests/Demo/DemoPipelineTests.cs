@@ -47,7 +47,9 @@ public sealed class DemoPipelineTests(StorageFixture storage)
             int dashboard = Array.FindIndex(lines, l => l.StartsWith("dashboard: http://127.0.0.1:", StringComparison.Ordinal) && l.Contains("/dashboard#key=sk-", StringComparison.Ordinal));
             int firstStep = Array.FindIndex(lines, l => l.StartsWith("rft 1/", StringComparison.Ordinal));
             Assert.True(dashboard >= 0 && dashboard < firstStep, output);
-            Assert.Contains($"rft {recipe.Steps}/{recipe.Steps} ", output, StringComparison.Ordinal);
+            // One progress line per step, from the job's metrics events, in order.
+            Assert.Equal(Enumerable.Range(1, recipe.Steps).Select(k => $"rft {k}/{recipe.Steps}"),
+                lines.Where(l => l.StartsWith("rft ", StringComparison.Ordinal)).Select(l => string.Join(' ', l.Split(' ').Take(2))));
 
             using var json = JsonDocument.Parse(File.ReadAllText(Path.Combine(report, "report.json")));
             var r = json.RootElement;
