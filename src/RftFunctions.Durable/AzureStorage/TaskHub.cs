@@ -1,6 +1,7 @@
 using Azure;
 using Azure.Data.Tables;
 using Azure.Storage.Queues;
+using Azure.Storage.Queues.Models;
 using RftFunctions.Durable.Replay;
 using RftFunctions.Storage;
 
@@ -88,29 +89,90 @@ internal sealed class TaskHub
         if (!_created) await CreateIfNotExistsAsync([], cancellationToken).ConfigureAwait(false);
     }
 
+    /// <summary>Hands messages to consumers in this worker (see <see cref="LocalDispatch"/>).</summary>
+    public LocalDispatch Local { get; } = new();
+
     /// <summary>Sends an event to an instance's control queue, optionally invisible until <paramref name="delay"/> passes.</summary>
     public Task SendToInstanceAsync(string instanceId, HistoryEvent e, TimeSpan? delay, CancellationToken cancellationToken) =>
-        SendAsync(ControlQueueFor(instanceId), new TaskMessage(instanceId, e), delay, cancellationToken);
+        SendToControlAsync(ControlQueueFor(instanceId), new TaskMessage(instanceId, e), delay, cancellationToken);
 
     /// <summary>Sends several activity results for one instance as a single control message.</summary>
     public Task SendResultsToInstanceAsync(string instanceId, IReadOnlyList<HistoryEvent> results, CancellationToken cancellationToken) =>
-        SendAsync(ControlQueueFor(instanceId), new TaskMessage(instanceId, results[0]) { Events = results.Count > 1 ? results : null }, null, cancellationToken);
+        SendToControlAsync(ControlQueueFor(instanceId), new TaskMessage(instanceId, results[0]) { Events = results.Count > 1 ? results : null }, null, cancellationToken);
 
-    /// <summary>Sends activity invocations (one pool, one instance) to the pool's work-item queue as one message.</summary>
+    /// <summary>
+    /// A control message for a partition this worker holds goes straight to the partition's loop (still stored, hidden);
+    /// any other goes to the queue for whoever holds the partition.
+    /// </summary>
+    private async Task SendToControlAsync(QueueClient queue, TaskMessage message, TimeSpan? delay, CancellationToken cancellationToken)
+    {
+        if (delay is { } d && d > TimeSpan.Zero || Local.Inbox(queue.Name) is not { } inbox)
+        {
+            await SendAsync(queue, message, delay, cancellationToken).ConfigureAwait(false);
+            return;
+        }
+        var raw = await SendHiddenAsync(queue, message, Options.StorageProvider.ControlQueueVisibilityTimeout, cancellationToken).ConfigureAwait(false);
+        if (!inbox.TryPost(raw))
+        {
+            // The partition was released meanwhile: its next owner must see the message now, not after the timeout.
+            await queue.UpdateMessageAsync(raw.MessageId, raw.PopReceipt, visibilityTimeout: TimeSpan.Zero, cancellationToken: cancellationToken).ConfigureAwait(false);
+        }
+        LocalQueueSignals.Signal(Account, queue.Name);
+    }
+
+    /// <summary>
+    /// Sends activity invocations (one pool, one instance) to the pool's work-item queue as one message; when this
+    /// worker serves the pool and has a free slot, the message is sent hidden and runs here at once.
+    /// </summary>
     public async Task SendWorkItemsAsync(string instanceId, IReadOnlyList<HistoryEvent> invocations, CancellationToken cancellationToken)
     {
         var queue = WorkItemQueue(invocations[0].Pool ?? DurableTaskRegistry.DefaultPool);
         var message = new TaskMessage(instanceId, invocations[0]) { Events = invocations.Count > 1 ? invocations : null };
-        try
+        if (Local.ReserveConsumer(queue.Name) is { } local)
+        {
+            QueueMessage raw;
+            try
+            {
+                raw = await CreatingQueueAsync(queue, () => SendHiddenAsync(queue, message, Options.StorageProvider.WorkItemQueueVisibilityTimeout, cancellationToken), cancellationToken).ConfigureAwait(false);
+            }
+            catch
+            {
+                local.ReleaseReserved();
+                throw;
+            }
+            local.RunReserved(raw);
+            return;
+        }
+        await CreatingQueueAsync(queue, async () =>
         {
             await SendAsync(queue, message, null, cancellationToken).ConfigureAwait(false);
+            return 0;
+        }, cancellationToken).ConfigureAwait(false);
+    }
+
+    private static async Task<T> CreatingQueueAsync<T>(QueueClient queue, Func<Task<T>> send, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await send().ConfigureAwait(false);
         }
         catch (RequestFailedException ex) when (ex.Status == 404)
         {
             // A pool no worker created yet: create its queue, then send.
             await queue.CreateIfNotExistsAsync(cancellationToken: cancellationToken).ConfigureAwait(false);
-            await SendAsync(queue, message, null, cancellationToken).ConfigureAwait(false);
+            return await send().ConfigureAwait(false);
         }
+    }
+
+    /// <summary>
+    /// Stores a message hidden for <paramref name="hidden"/> and returns it as a receive would (the send's pop receipt):
+    /// the caller's consumer owns it; if this process dies, it reappears when the visibility runs out.
+    /// </summary>
+    private async Task<QueueMessage> SendHiddenAsync(QueueClient queue, TaskMessage message, TimeSpan hidden, CancellationToken cancellationToken)
+    {
+        var body = await (message with { HandedOff = true }).EncodeAsync(Payloads, cancellationToken).ConfigureAwait(false);
+        var receipt = (await queue.SendMessageAsync(body, hidden, TimeSpan.FromSeconds(-1), cancellationToken).ConfigureAwait(false)).Value;
+        return QueuesModelFactory.QueueMessage(receipt.MessageId, receipt.PopReceipt, body, 0, receipt.TimeNextVisible, receipt.InsertionTime, receipt.ExpirationTime);
     }
 
     public async Task SendAsync(QueueClient queue, TaskMessage message, TimeSpan? delay, CancellationToken cancellationToken)

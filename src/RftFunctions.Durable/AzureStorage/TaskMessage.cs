@@ -22,6 +22,16 @@ internal sealed record TaskMessage(string InstanceId, HistoryEvent Event)
     [JsonIgnore]
     public IReadOnlyList<HistoryEvent> AllEvents => Events ?? [Event];
 
+    /// <summary>
+    /// Sent hidden and handed to a consumer in this process (<see cref="LocalDispatch"/>), which counts as its first
+    /// delivery: a later receive from the queue is one delivery more than the queue's dequeue count says.
+    /// </summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingDefault)]
+    public bool HandedOff { get; init; }
+
+    /// <summary>Deliveries so far of a message the queue has dequeued <paramref name="dequeueCount"/> times.</summary>
+    public long Deliveries(long dequeueCount) => dequeueCount + (HandedOff ? 1 : 0);
+
     /// <summary>When the message was sent, for queue-latency metrics.</summary>
     public DateTime SentAt { get; init; } = DateTime.UtcNow;
 

@@ -19,26 +19,30 @@ internal sealed class ActivityProcessor(
     IServiceProvider services,
     ILogger logger,
     string pool,
-    int concurrency)
+    int concurrency) : ILocalWorkItemConsumer
 {
     private readonly QueueClient _queue = hub.WorkItemQueue(pool);
     private readonly ResultBatcher _results = new(hub);
-    private SemaphoreSlim? _slots;
+
+    // A slot bounds running activity code; it is freed as soon as the code returns, so the next message is
+    // received while the previous result is still being sent and its work item deleted. Not disposed: a hand-off
+    // racing with the stop may still release one.
+    private readonly SemaphoreSlim _slots = new(concurrency);
+    private readonly HashSet<Task> _inflight = [];
+    private CancellationToken _stopping = new(canceled: true);
 
     public string Pool => pool;
 
     public async Task RunAsync(CancellationToken stopping)
     {
         var backoff = new PollingBackoff(hub.Options.StorageProvider.MaxQueuePollingInterval);
-        var inflight = new HashSet<Task>();
         var visibility = hub.Options.StorageProvider.WorkItemQueueVisibilityTimeout;
-        // A slot bounds running activity code; it is freed as soon as the code returns, so the next message is
-        // received while the previous result is still being sent and its work item deleted.
-        using var slots = new SemaphoreSlim(concurrency);
-        _slots = slots;
+        var slots = _slots;
+        _stopping = stopping;
+        hub.Local.AddConsumer(_queue.Name, this);
         while (!stopping.IsCancellationRequested)
         {
-            inflight.RemoveWhere(t => t.IsCompleted);
+            lock (_inflight) _inflight.RemoveWhere(t => t.IsCompleted);
             try
             {
                 await slots.WaitAsync(stopping).ConfigureAwait(false);
@@ -74,18 +78,48 @@ internal sealed class ActivityProcessor(
             backoff.Reset();
             for (int i = 0; i < messages.Length; i++)
             {
-                // The first slot is already held; only this loop takes slots, so the others are free.
-                if (i > 0) slots.Wait(0, CancellationToken.None);
+                // The first slot is already held and the others were free when the batch was asked for; a local
+                // hand-off may have taken one since, so wait for it rather than run over the limit.
+                if (i > 0 && !slots.Wait(0, CancellationToken.None)) await slots.WaitAsync(CancellationToken.None).ConfigureAwait(false);
                 var released = 0;
                 void ReleaseSlot()
                 {
                     if (Interlocked.Exchange(ref released, 1) == 0) slots.Release();
                 }
                 var raw = messages[i];
-                inflight.Add(RunOneAsync(raw, ReleaseSlot, stopping));
+                Track(RunOneAsync(raw, ReleaseSlot, stopping));
             }
         }
-        await Task.WhenAll(inflight).ConfigureAwait(false);
+        hub.Local.RemoveConsumer(_queue.Name, this);
+        while (true)
+        {
+            Task[] running;
+            lock (_inflight) running = [.. _inflight.Where(t => !t.IsCompleted)];
+            if (running.Length == 0) break;
+            await Task.WhenAll(running).ConfigureAwait(false);
+        }
+    }
+
+    private void Track(Task task)
+    {
+        lock (_inflight) _inflight.Add(task);
+    }
+
+    /// <inheritdoc/>
+    public bool TryReserveSlot() => !_stopping.IsCancellationRequested && _slots.Wait(0);
+
+    /// <inheritdoc/>
+    public void ReleaseReserved() => _slots.Release();
+
+    /// <inheritdoc/>
+    public void RunReserved(QueueMessage raw)
+    {
+        var released = 0;
+        void ReleaseSlot()
+        {
+            if (Interlocked.Exchange(ref released, 1) == 0) _slots.Release();
+        }
+        Track(RunOneAsync(raw, ReleaseSlot, _stopping));
     }
 
     private async Task WaitForWorkAsync(TimeSpan delay, CancellationToken stopping)
@@ -149,10 +183,11 @@ internal sealed class ActivityProcessor(
         DurableMetrics.QueueLatency.Record(Math.Max(0, (DateTime.UtcNow - message.SentAt).TotalMilliseconds));
         var invocations = message.AllEvents;
         var instanceId = message.InstanceId;
-        if (raw.DequeueCount > 1) DurableMetrics.ActivityRedeliveries.Add(invocations.Count);
-        if (raw.DequeueCount > hub.Options.MaxDeliveryAttempts)
+        var deliveries = message.Deliveries(raw.DequeueCount);
+        if (deliveries > 1) DurableMetrics.ActivityRedeliveries.Add(invocations.Count);
+        if (deliveries > hub.Options.MaxDeliveryAttempts)
         {
-            var reason = $"Activity '{invocations[0].Name}' (#{string.Join(",#", invocations.Select(e => e.EventId))}) of instance '{instanceId}' was delivered {raw.DequeueCount - 1} times " +
+            var reason = $"Activity '{invocations[0].Name}' (#{string.Join(",#", invocations.Select(e => e.EventId))}) of instance '{instanceId}' was delivered {deliveries - 1} times " +
                          $"without completing (its worker crashed or overran the visibility timeout); the message was moved to queue '{hub.PoisonQueue.Name}'.";
             var poisoned = invocations.Select(e => Completion(e, null, new FailureDetails("PoisonMessage", reason))).ToList();
             await hub.SendResultsToInstanceAsync(instanceId, poisoned, stopping).ConfigureAwait(false);
@@ -172,12 +207,12 @@ internal sealed class ActivityProcessor(
             var release = releaseSlot;
             if (i > 0)
             {
-                await _slots!.WaitAsync(stopping).ConfigureAwait(false);
+                await _slots.WaitAsync(stopping).ConfigureAwait(false);
                 release = () => _slots.Release();
             }
             try
             {
-                var completion = await InvokeAsync(scheduled, instanceId, (int)raw.DequeueCount, message.SentAt, stopping).ConfigureAwait(false);
+                var completion = await InvokeAsync(scheduled, instanceId, (int)deliveries, message.SentAt, stopping).ConfigureAwait(false);
                 // A failure while stopping is most likely the stop itself (a cancelled storage call, a disposed
                 // service): redelivered rather than reported. An abandoned work item's results are dropped.
                 if (Volatile.Read(ref abandoned) == 0 && !(stopping.IsCancellationRequested && completion.EventType == EventType.TaskFailed))

@@ -1,4 +1,6 @@
 using Azure;
+using Azure.Storage.Queues;
+using Azure.Storage.Queues.Models;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
@@ -107,41 +109,78 @@ public sealed class DurableTaskWorker : IHostedService, IAsyncDisposable
     /// <summary>Stops the worker.</summary>
     public async ValueTask DisposeAsync() => await StopAsync(CancellationToken.None).ConfigureAwait(false);
 
-    private async Task RunControlQueueAsync(int partition, CancellationToken released)
+    private async Task RunControlQueueAsync(PartitionSession session, CancellationToken released)
     {
         await Task.Yield();
-        var queue = _hub.ControlQueues[partition];
+        var queue = _hub.ControlQueues[session.Partition];
         var provider = _hub.Options.StorageProvider;
         var backoff = new PollingBackoff(provider.MaxQueuePollingInterval);
-        while (!released.IsCancellationRequested)
+        // Messages this worker sends to the partition while it holds it arrive here without a receive; the queue is
+        // still read at least every other round so messages from other processes are not starved.
+        var inbox = _hub.Local.OpenInbox(queue.Name);
+        var skippedReceive = false;
+        try
         {
-            try
+            while (!released.IsCancellationRequested)
             {
-                var batch = (await queue.ReceiveMessagesAsync(provider.ControlQueueBatchSize, provider.ControlQueueVisibilityTimeout, released).ConfigureAwait(false)).Value;
-                if (batch.Length == 0)
-                {
-                    await LocalQueueSignals.WaitAsync(_hub.Account, queue.Name, backoff.Next(), released).ConfigureAwait(false);
-                    continue;
-                }
-                backoff.Reset();
-                // Not cancelled by a release: a started batch finishes (or fails its ETag check) before the lease goes.
-                await _orchestrations.ProcessBatchAsync(queue, batch, CancellationToken.None).ConfigureAwait(false);
-            }
-            catch (OperationCanceledException) when (released.IsCancellationRequested)
-            {
-                break;
-            }
-            catch (RequestFailedException ex)
-            {
-                _logger.LogWarning(ex, "Control queue {Queue} polling failed on worker {WorkerId}; retrying", queue.Name, WorkerId);
                 try
                 {
-                    await Task.Delay(TimeSpan.FromSeconds(1), released).ConfigureAwait(false);
+                    var batch = inbox.TakeAll();
+                    if (batch.Count == 0 || skippedReceive)
+                    {
+                        batch.AddRange((await queue.ReceiveMessagesAsync(provider.ControlQueueBatchSize, provider.ControlQueueVisibilityTimeout, released).ConfigureAwait(false)).Value);
+                        skippedReceive = false;
+                    }
+                    else
+                    {
+                        skippedReceive = true;
+                    }
+                    if (batch.Count == 0)
+                    {
+                        await LocalQueueSignals.WaitAsync(_hub.Account, queue.Name, backoff.Next(), released).ConfigureAwait(false);
+                        continue;
+                    }
+                    backoff.Reset();
+                    // Not cancelled by a release: a started batch finishes (or fails its ETag check) before the lease goes.
+                    await _orchestrations.ProcessBatchAsync(queue, batch, session, CancellationToken.None).ConfigureAwait(false);
                 }
-                catch (OperationCanceledException)
+                catch (OperationCanceledException) when (released.IsCancellationRequested)
                 {
                     break;
                 }
+                catch (RequestFailedException ex)
+                {
+                    _logger.LogWarning(ex, "Control queue {Queue} polling failed on worker {WorkerId}; retrying", queue.Name, WorkerId);
+                    try
+                    {
+                        await Task.Delay(TimeSpan.FromSeconds(1), released).ConfigureAwait(false);
+                    }
+                    catch (OperationCanceledException)
+                    {
+                        break;
+                    }
+                }
+            }
+        }
+        finally
+        {
+            _hub.Local.RemoveInbox(queue.Name, inbox);
+            await ReleaseUnprocessedAsync(queue, inbox.Close()).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>Messages handed to a partition this worker no longer holds become visible for the next owner at once.</summary>
+    private async Task ReleaseUnprocessedAsync(QueueClient queue, List<QueueMessage> messages)
+    {
+        foreach (var m in messages)
+        {
+            try
+            {
+                await queue.UpdateMessageAsync(m.MessageId, m.PopReceipt, visibilityTimeout: TimeSpan.Zero).ConfigureAwait(false);
+            }
+            catch (RequestFailedException ex)
+            {
+                _logger.LogWarning(ex, "Could not release message {MessageId} of {Queue}; it reappears after its visibility timeout", m.MessageId, queue.Name);
             }
         }
     }

@@ -7,7 +7,8 @@ namespace RftFunctions.Durable;
 /// <see cref="ActivityListener"/>: one <c>durable.activity</c> span per activity invocation (name, instance, pool,
 /// queue wait) and one <c>durable.episode</c> span per committed orchestration episode, tagged with the milliseconds
 /// of each phase (history load, replay, outbound sends, history checkpoint, instance row, message deletes) and the
-/// longest queue wait of its messages. Where a job's wall time goes between activities is read from these.
+/// longest queue wait of its messages, and where its history came from (<c>history</c>: <c>memory</c>,
+/// <c>validated</c> or <c>storage</c>). Where a job's wall time goes between activities is read from these.
 /// </summary>
 public static class DurableTracing
 {

@@ -36,13 +36,13 @@ internal sealed class OrchestrationProcessor(
 {
     private static readonly TimeSpan RetryLater = TimeSpan.FromSeconds(1);
     private readonly ILogger _logger = loggerFactory.CreateLogger("RftFunctions.Durable.Orchestration");
-    private readonly ConcurrentDictionary<string, InstanceHistory> _cache = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, (InstanceHistory History, PartitionSession? Session)> _cache = new(StringComparer.Ordinal);
     private readonly SemaphoreSlim _concurrency = new(hub.Options.MaxConcurrentOrchestratorFunctions);
 
     /// <summary>Processes one batch from a control queue: one episode per instance, instances in parallel.</summary>
-    public async Task ProcessBatchAsync(QueueClient queue, IReadOnlyList<QueueMessage> batch, CancellationToken cancellationToken)
+    public async Task ProcessBatchAsync(QueueClient queue, IEnumerable<QueueMessage> batch, PartitionSession? session, CancellationToken cancellationToken)
     {
-        var decoded = new List<ReceivedMessage>(batch.Count);
+        var decoded = new List<ReceivedMessage>();
         foreach (var raw in batch)
         {
             try
@@ -61,13 +61,13 @@ internal sealed class OrchestrationProcessor(
             await _concurrency.WaitAsync(cancellationToken).ConfigureAwait(false);
             try
             {
-                await ProcessInstanceAsync(group.Key, [.. group], cancellationToken).ConfigureAwait(false);
+                await ProcessInstanceAsync(group.Key, [.. group], session, cancellationToken).ConfigureAwait(false);
             }
             catch (Exception ex) when (ex is not OperationCanceledException)
             {
                 // Messages stay hidden until their visibility timeout and are then retried, but not forever.
                 _logger.LogError(ex, "Episode of instance {InstanceId} failed on worker {WorkerId}; its messages will be retried", group.Key, workerId);
-                if (group.Max(m => m.Raw.DequeueCount) >= hub.Options.MaxDeliveryAttempts)
+                if (group.Max(m => m.Deliveries) >= hub.Options.MaxDeliveryAttempts)
                 {
                     await FailUnprocessableAsync(group.Key, [.. group], ex, cancellationToken).ConfigureAwait(false);
                 }
@@ -79,11 +79,11 @@ internal sealed class OrchestrationProcessor(
         })).ConfigureAwait(false);
     }
 
-    public async Task<EpisodeOutcome> ProcessInstanceAsync(string instanceId, IReadOnlyList<ReceivedMessage> messages, CancellationToken cancellationToken)
+    public async Task<EpisodeOutcome> ProcessInstanceAsync(string instanceId, IReadOnlyList<ReceivedMessage> messages, PartitionSession? session, CancellationToken cancellationToken)
     {
         var started = System.Diagnostics.Stopwatch.GetTimestamp();
         using var span = DurableTracing.Source.StartActivity(DurableTracing.EpisodeSpan);
-        var episode = await PrepareAsync(instanceId, messages, cancellationToken).ConfigureAwait(false);
+        var episode = await PrepareAsync(instanceId, messages, session, cancellationToken).ConfigureAwait(false);
         var outcome = await CommitAsync(episode, cancellationToken).ConfigureAwait(false);
         if (outcome == EpisodeOutcome.Committed) DurableMetrics.EpisodeDuration.Record(System.Diagnostics.Stopwatch.GetElapsedTime(started).TotalMilliseconds);
         if (span is not null)
@@ -93,26 +93,32 @@ internal sealed class OrchestrationProcessor(
             span.SetTag("messages", messages.Count);
             span.SetTag("queue_wait_ms", messages.Max(m => Math.Max(0, (episode.Now - m.Message.SentAt).TotalMilliseconds)));
             span.SetTag("continue_as_new", episode.ContinueAsNewExecutionId is not null);
+            span.SetTag("history", episode.HistorySource.ToString().ToLowerInvariant());
             foreach (var (phase, ms) in episode.Phases) span.SetTag(phase, ms);
         }
         return outcome;
     }
 
     /// <summary>Loads state and runs the code; writes nothing except message deferrals.</summary>
-    public async Task<Episode> PrepareAsync(string instanceId, IReadOnlyList<ReceivedMessage> messages, CancellationToken cancellationToken)
+    public Task<Episode> PrepareAsync(string instanceId, IReadOnlyList<ReceivedMessage> messages, CancellationToken cancellationToken) =>
+        PrepareAsync(instanceId, messages, null, cancellationToken);
+
+    /// <summary>Loads state (within <paramref name="session"/>, the partition holding it runs in) and runs the code.</summary>
+    public async Task<Episode> PrepareAsync(string instanceId, IReadOnlyList<ReceivedMessage> messages, PartitionSession? session, CancellationToken cancellationToken)
     {
         InstanceHistory history;
+        HistorySource source;
         var loading = System.Diagnostics.Stopwatch.GetTimestamp();
         try
         {
-            history = await LoadHistoryAsync(instanceId, cancellationToken).ConfigureAwait(false);
+            (history, source) = await LoadHistoryAsync(instanceId, session, cancellationToken).ConfigureAwait(false);
         }
         catch (HistoryCorruptException ex)
         {
             return await CorruptHistoryEpisodeAsync(instanceId, messages, ex, cancellationToken).ConfigureAwait(false);
         }
         var now = DateTime.UtcNow;
-        var episode = new Episode(instanceId, history, now);
+        var episode = new Episode(instanceId, history, now) { Session = session, HistorySource = source };
         episode.Time("load_ms", loading);
         var state = new ReplayState(history.Events);
         string? executionId = history.ExecutionId;
@@ -185,7 +191,7 @@ internal sealed class OrchestrationProcessor(
                 else if (!state.Scheduled.Contains(e.CompletedActionId))
                 {
                     // The completion overtook the history write that scheduled it: retry shortly.
-                    if (m.Raw.DequeueCount > 60)
+                    if (m.Deliveries > 60)
                     {
                         _logger.LogWarning("Dropping completion {EventType} #{TaskId} for instance {InstanceId}: nothing scheduled it", e.EventType, e.CompletedActionId, instanceId);
                         episode.Consume(m);
@@ -223,7 +229,7 @@ internal sealed class OrchestrationProcessor(
             return;
         }
         var current = batch.Where(e => e.ExecutionId == executionId && !state.Completed.Contains(e.CompletedActionId)).ToList();
-        if (current.Any(e => !state.Scheduled.Contains(e.CompletedActionId)) && m.Raw.DequeueCount <= 60)
+        if (current.Any(e => !state.Scheduled.Contains(e.CompletedActionId)) && m.Deliveries <= 60)
         {
             episode.Defer(m, RetryLater);
             return;
@@ -413,7 +419,7 @@ internal sealed class OrchestrationProcessor(
         if (hub.Options.ExtendedSessionsEnabled && (completion is null || completion.IsContinueAsNew))
         {
             if (_cache.Count > 10_000) _cache.Clear();
-            _cache[episode.InstanceId] = new InstanceHistory(episode.InstanceId, executionId, committed, etag);
+            _cache[episode.InstanceId] = (new InstanceHistory(episode.InstanceId, executionId, committed, etag), episode.Session);
         }
         else
         {
@@ -475,15 +481,25 @@ internal sealed class OrchestrationProcessor(
         }
     }
 
-    private async Task<InstanceHistory> LoadHistoryAsync(string instanceId, CancellationToken cancellationToken)
+    /// <summary>
+    /// With extended sessions, the history this worker last committed is reused: without any read while the same
+    /// uninterrupted holding of the partition lasts and its lease is surely held (only the holder writes), else after
+    /// a point read shows the sentinel unchanged. A new holding of the partition (after a release, a takeover or a
+    /// restart) always validates, so a history another worker extended meanwhile is reloaded.
+    /// </summary>
+    private async Task<(InstanceHistory History, HistorySource Source)> LoadHistoryAsync(string instanceId, PartitionSession? session, CancellationToken cancellationToken)
     {
         if (hub.Options.ExtendedSessionsEnabled && _cache.TryGetValue(instanceId, out var cached))
         {
+            if (session is not null && ReferenceEquals(cached.Session, session) && session.LeaseSurelyHeld(DateTimeOffset.UtcNow))
+            {
+                return (cached.History, HistorySource.Memory);
+            }
             var etag = await hub.History.ReadSentinelETagAsync(instanceId, cancellationToken).ConfigureAwait(false);
-            if (etag == cached.SentinelETag) return cached;
+            if (etag == cached.History.SentinelETag) return (cached.History, HistorySource.Validated);
             _cache.TryRemove(instanceId, out _);
         }
-        return await hub.History.LoadAsync(instanceId, cancellationToken).ConfigureAwait(false);
+        return (await hub.History.LoadAsync(instanceId, cancellationToken).ConfigureAwait(false), HistorySource.Storage);
     }
 
     /// <summary>Unreadable history cannot be replayed: fail the instance with the reason, keeping the rows for inspection.</summary>
@@ -512,7 +528,7 @@ internal sealed class OrchestrationProcessor(
     {
         try
         {
-            var reason = $"Episode failed {messages.Max(m => m.Raw.DequeueCount)} times: {ex.GetType().Name}: {ex.Message}";
+            var reason = $"Episode failed {messages.Max(m => m.Deliveries)} times: {ex.GetType().Name}: {ex.Message}";
             var existing = await hub.Instances.GetAsync(instanceId, true, cancellationToken).ConfigureAwait(false);
             var now = DateTime.UtcNow;
             await hub.Instances.UpsertAsync(new InstanceState(instanceId, existing?.Name ?? "", OrchestrationRuntimeStatus.Failed)
@@ -560,12 +576,31 @@ internal sealed class OrchestrationProcessor(
     }
 }
 
+/// <summary>Where an episode's history came from.</summary>
+internal enum HistorySource
+{
+    /// <summary>Read from the History table.</summary>
+    Storage,
+
+    /// <summary>This worker's last committed copy, after a point read showed the sentinel unchanged.</summary>
+    Validated,
+
+    /// <summary>This worker's last committed copy without any read: the partition has been held throughout.</summary>
+    Memory,
+}
+
 /// <summary>One prepared episode: what to write and which messages it consumed or deferred.</summary>
 internal sealed class Episode(string instanceId, InstanceHistory history, DateTime now)
 {
     public string InstanceId { get; } = instanceId;
 
     public InstanceHistory History { get; } = history;
+
+    /// <summary>The holding of the partition the episode runs in (null outside a partition loop, e.g. in tests).</summary>
+    public PartitionSession? Session { get; init; }
+
+    /// <summary>Where the history came from (the episode span's <c>history</c> tag).</summary>
+    public HistorySource HistorySource { get; init; } = HistorySource.Storage;
 
     public DateTime Now { get; } = now;
 

@@ -13,11 +13,11 @@ namespace RftFunctions.Durable.Worker;
 /// an over-loaded worker for one by setting NextOwner; that worker drains the partition and releases it.
 /// Only the owner of a partition processes its control queue.
 /// </summary>
-internal sealed class PartitionManager(TaskHub hub, string workerId, ILogger logger, Func<int, CancellationToken, Task> runPartition)
+internal sealed class PartitionManager(TaskHub hub, string workerId, ILogger logger, Func<PartitionSession, CancellationToken, Task> runPartition)
 {
     private const string LeasePartition = "lease";
     private const string WorkerPartition = "worker";
-    private readonly Dictionary<int, (CancellationTokenSource Stop, Task Loop)> _owned = [];
+    private readonly Dictionary<int, (CancellationTokenSource Stop, Task Loop, PartitionSession Session)> _owned = [];
 
     public IReadOnlyCollection<int> OwnedPartitions
     {
@@ -106,12 +106,14 @@ internal sealed class PartitionManager(TaskHub hub, string workerId, ILogger log
                 logger.LogInformation("Worker {WorkerId} released partition {Partition} to {NextOwner}", workerId, partition, next);
                 continue;
             }
-            if (!await TryUpdateAsync(lease, workerId, next, DateTimeOffset.UtcNow + LeaseInterval, stopping).ConfigureAwait(false))
+            var expiresAt = DateTimeOffset.UtcNow + LeaseInterval;
+            if (!await TryUpdateAsync(lease, workerId, next, expiresAt, stopping).ConfigureAwait(false))
             {
                 await StopAsync(partition).ConfigureAwait(false);
                 continue;
             }
-            if (!IsOwned(partition)) Start(partition); // e.g. after a restart with the same worker id
+            if (SessionOf(partition) is { } session) session.Renewed(expiresAt);
+            else Start(partition, expiresAt); // e.g. after a restart with the same worker id
         }
 
         foreach (var lease in leases)
@@ -121,10 +123,11 @@ internal sealed class PartitionManager(TaskHub hub, string workerId, ILogger log
             var expired = lease.GetDateTimeOffset("ExpiresAt") is not { } expires || expires < now;
             if (owner == workerId || !(owner.Length == 0 || expired)) continue;
             var partition = int.Parse(lease.RowKey.AsSpan(8), CultureInfo.InvariantCulture);
-            if (await TryUpdateAsync(lease, workerId, "", DateTimeOffset.UtcNow + LeaseInterval, stopping, ownedSince: DateTimeOffset.UtcNow).ConfigureAwait(false))
+            var expiresAt = DateTimeOffset.UtcNow + LeaseInterval;
+            if (await TryUpdateAsync(lease, workerId, "", expiresAt, stopping, ownedSince: DateTimeOffset.UtcNow).ConfigureAwait(false))
             {
                 logger.LogInformation("Worker {WorkerId} acquired partition {Partition} (previous owner '{Owner}')", workerId, partition, owner);
-                Start(partition);
+                Start(partition, expiresAt);
             }
         }
 
@@ -174,15 +177,21 @@ internal sealed class PartitionManager(TaskHub hub, string workerId, ILogger log
         lock (_owned) return _owned.ContainsKey(partition);
     }
 
-    private void Start(int partition)
+    private PartitionSession? SessionOf(int partition)
+    {
+        lock (_owned) return _owned.TryGetValue(partition, out var entry) ? entry.Session : null;
+    }
+
+    private void Start(int partition, DateTimeOffset leaseExpiresAt)
     {
         var stop = new CancellationTokenSource();
-        lock (_owned) _owned[partition] = (stop, runPartition(partition, stop.Token));
+        var session = new PartitionSession(partition, leaseExpiresAt, LeaseInterval);
+        lock (_owned) _owned[partition] = (stop, runPartition(session, stop.Token), session);
     }
 
     private async Task StopAsync(int partition)
     {
-        (CancellationTokenSource Stop, Task Loop) entry;
+        (CancellationTokenSource Stop, Task Loop, PartitionSession Session) entry;
         lock (_owned)
         {
             if (!_owned.Remove(partition, out entry)) return;

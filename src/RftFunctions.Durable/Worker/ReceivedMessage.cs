@@ -9,4 +9,7 @@ internal sealed record ReceivedMessage(QueueClient Queue, QueueMessage Raw, Task
 {
     /// <summary>The latest pop receipt (changes when the visibility is renewed).</summary>
     public string PopReceipt { get; set; } = Raw.PopReceipt;
+
+    /// <summary>How many times the message has been delivered, this delivery included (local hand-offs count).</summary>
+    public long Deliveries => Message.Deliveries(Raw.DequeueCount);
 }

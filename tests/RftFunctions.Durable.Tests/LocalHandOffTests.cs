@@ -1,0 +1,235 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using RftFunctions.Durable.AzureStorage;
+using RftFunctions.Durable.Replay;
+using RftFunctions.Durable.Worker;
+using RftFunctions.Testing;
+
+namespace RftFunctions.Durable.Tests;
+
+/// <summary>
+/// Messages a worker sends to itself (results to a partition it holds, work items to a pool it serves) skip the
+/// receive but are still stored hidden, so a crash loses nothing; histories it committed are reused without a read
+/// only while it holds the partition without interruption.
+/// </summary>
+public sealed class LocalHandOffTests(StorageFixture storage)
+{
+    private static CancellationToken Ct => TestContext.Current.CancellationToken;
+
+    [Fact]
+    public async Task A_control_message_handed_to_a_partition_holder_that_dies_is_stored_hidden_and_processed_by_the_next_holder()
+    {
+        var options = DurableTestHost.TestOptions(storage, o => o with
+        {
+            StorageProvider = o.StorageProvider with { ControlQueueVisibilityTimeout = TimeSpan.FromSeconds(2) },
+        });
+        var registry = new DurableTaskRegistry()
+            .AddOrchestratorFunc<object?, string>("AwaitsGo", async (ctx, _) => await ctx.WaitForExternalEvent<string>("go"));
+        await using var worker = new DurableTaskWorker(storage.Account, options, registry);
+        await worker.StartAsync(Ct);
+        await using var client = new AzureStorageDurableTaskClient(storage.Account, options);
+        var id = await client.ScheduleNewOrchestrationInstanceAsync("AwaitsGo", cancellation: Ct);
+        await client.WaitForInstanceStartAsync(id, Ct);
+
+        // A second worker's hub that believes it holds the partition: the event goes to its inbox and nowhere else.
+        var dead = new TaskHub(storage.Account, options);
+        var queue = dead.ControlQueueFor(id);
+        var inbox = dead.Local.OpenInbox(queue.Name);
+        await dead.SendToInstanceAsync(id, new HistoryEvent(EventType.EventRaised) { Name = "go", Input = "\"from the dead\"" }, null, Ct);
+        var handed = Assert.Single(inbox.TakeAll());
+        var message = await TaskMessage.DecodeAsync(handed.Body.ToString(), dead.Payloads, Ct);
+        Assert.True(message.HandedOff);
+        Assert.Equal(1, message.Deliveries(handed.DequeueCount)); // the hand-off was its first delivery
+
+        // Its holder never processes it (a crash); once the visibility runs out, the real holder does.
+        using var cts = CancellationTokenSource.CreateLinkedTokenSource(Ct);
+        cts.CancelAfter(TimeSpan.FromSeconds(60));
+        var done = await client.WaitForInstanceCompletionAsync(id, true, cts.Token);
+        Assert.Equal(OrchestrationRuntimeStatus.Completed, done.RuntimeStatus);
+        Assert.Equal("from the dead", done.ReadOutputAs<string>());
+    }
+
+    [Fact]
+    public async Task A_work_item_handed_to_the_local_pool_counts_as_a_delivery_when_it_is_redelivered()
+    {
+        var options = DurableTestHost.TestOptions(storage, o => o with
+        {
+            ActivityStopGracePeriod = TimeSpan.FromMilliseconds(200),
+            StorageProvider = o.StorageProvider with { WorkItemQueueVisibilityTimeout = TimeSpan.FromMinutes(5) },
+            WorkerPools = new() { ["local"] = 1 },
+        });
+        var deliveries = new ConcurrentQueue<int>();
+        var firstStarted = new SemaphoreSlim(0);
+        var registry = new DurableTaskRegistry()
+            .AddOrchestratorFunc<object?, int>("CallsOnce", async (ctx, _) => await ctx.CallActivityAsync<int>("Counts"))
+            .AddActivityFunc<object?, int>("Counts", async (ctx, _) =>
+            {
+                deliveries.Enqueue(ctx.DeliveryCount);
+                if (ctx.DeliveryCount == 1)
+                {
+                    // The worker is stopped mid-activity: it gives the work item back without a result.
+                    firstStarted.Release();
+                    await Task.Delay(Timeout.Infinite, CancellationToken.None).WaitAsync(TimeSpan.FromSeconds(30), CancellationToken.None);
+                }
+                return ctx.DeliveryCount;
+            }, pool: "local");
+        await using var client = new AzureStorageDurableTaskClient(storage.Account, options);
+        var first = new DurableTaskWorker(storage.Account, options, registry);
+        await first.StartAsync(Ct);
+        var id = await client.ScheduleNewOrchestrationInstanceAsync("CallsOnce", cancellation: Ct);
+        Assert.True(await firstStarted.WaitAsync(TimeSpan.FromSeconds(60), Ct), "the activity never started");
+        await first.StopAsync(Ct).WaitAsync(TimeSpan.FromSeconds(60), Ct);
+
+        await using var second = new DurableTaskWorker(storage.Account, options, registry);
+        await second.StartAsync(Ct);
+        using var cts = CancellationTokenSource.CreateLinkedTokenSource(Ct);
+        cts.CancelAfter(TimeSpan.FromSeconds(60));
+        var done = await client.WaitForInstanceCompletionAsync(id, true, cts.Token);
+        // The queue dequeued it once; the hand-off was the first delivery, so the activity sees 2.
+        Assert.Equal(2, done.ReadOutputAs<int>());
+        Assert.Equal([1, 2], deliveries.ToArray());
+        await first.DisposeAsync();
+    }
+
+    [Fact]
+    public async Task Hand_offs_never_run_more_activities_of_a_pool_at_once_than_its_limit()
+    {
+        var running = 0;
+        var most = 0;
+        await using var host = await DurableTestHost.StartAsync(storage, r => r
+            .AddOrchestratorFunc<object?, int>("FanOut", async (ctx, _) =>
+            {
+                var first = await Task.WhenAll(Enumerable.Range(0, 8).Select(i => ctx.CallActivityAsync<int>("Busy", i)));
+                // Each result wakes an episode that schedules one more while the pool is busy.
+                var more = new List<Task<int>>();
+                foreach (var i in first) more.Add(ctx.CallActivityAsync<int>("Busy", i + 10));
+                return first.Sum() + (await Task.WhenAll(more)).Sum();
+            })
+            .AddActivityFunc<int, int>("Busy", async (_, i) =>
+            {
+                var now = Interlocked.Increment(ref running);
+                InterlockedMax(ref most, now);
+                await Task.Delay(20);
+                Interlocked.Decrement(ref running);
+                return i;
+            }, pool: "pair"), o => o with { WorkerPools = new() { ["pair"] = 2 } });
+        var done = await host.RunAsync("FanOut");
+        Assert.Equal(OrchestrationRuntimeStatus.Completed, done.RuntimeStatus);
+        Assert.Equal(28 + 108, done.ReadOutputAs<int>());
+        Assert.Equal(2, most);
+    }
+
+    [Fact]
+    public async Task A_worker_that_holds_its_partition_again_after_another_worker_extended_the_history_reloads_it()
+    {
+        var options = DurableTestHost.TestOptions(storage) with { ExtendedSessionsEnabled = true };
+        var registry = new DurableTaskRegistry()
+            .AddOrchestratorFunc<object?, int>("Sums", async (ctx, _) =>
+            {
+                var total = 0;
+                for (int i = 0; i < 4; i++)
+                {
+                    var n = await ctx.WaitForExternalEvent<int>("next");
+                    total = await ctx.CallActivityAsync<int>("Add", new[] { total, n });
+                    ctx.SetCustomStatus(total);
+                }
+                return total;
+            })
+            .AddActivityFunc<int[], int>("Add", (_, xs) => xs.Sum());
+        using var episodes = new EpisodeRecorder();
+        await using var client = new AzureStorageDurableTaskClient(storage.Account, options);
+        var a = new DurableTaskWorker(storage.Account, options, registry);
+        await a.StartAsync(Ct);
+        var id = await client.ScheduleNewOrchestrationInstanceAsync("Sums", cancellation: Ct);
+        await client.RaiseEventAsync(id, "next", 1, Ct);
+        await WaitForTotalAsync(client, id, 1);
+        await client.RaiseEventAsync(id, "next", 2, Ct);
+        await WaitForTotalAsync(client, id, 3);
+        // While A held the partition throughout, it replayed from memory.
+        Assert.Contains(episodes.Of(id), e => e.History == "memory");
+        await a.StopAsync(Ct);
+
+        // B extends the history A still holds in memory.
+        var b = new DurableTaskWorker(storage.Account, options, registry);
+        await b.StartAsync(Ct);
+        await client.RaiseEventAsync(id, "next", 3, Ct);
+        await WaitForTotalAsync(client, id, 6);
+        await b.StopAsync(Ct);
+        await b.DisposeAsync();
+
+        // A holds the partition again: its copy is stale and must not be used.
+        var restarted = DateTime.UtcNow;
+        await a.StartAsync(Ct);
+        await client.RaiseEventAsync(id, "next", 4, Ct);
+        using var cts = CancellationTokenSource.CreateLinkedTokenSource(Ct);
+        cts.CancelAfter(TimeSpan.FromSeconds(60));
+        var done = await client.WaitForInstanceCompletionAsync(id, true, cts.Token);
+        Assert.Equal(10, done.ReadOutputAs<int>());
+        var afterRestart = episodes.Of(id).Where(e => e.Start >= restarted).OrderBy(e => e.Start).ToList();
+        Assert.NotEmpty(afterRestart);
+        Assert.Equal("storage", afterRestart[0].History);
+        Assert.DoesNotContain(episodes.Of(id), e => e.Outcome != nameof(EpisodeOutcome.Committed));
+        await a.DisposeAsync();
+    }
+
+    [Fact]
+    public void A_partition_session_trusts_its_memory_only_while_at_least_half_the_lease_is_left()
+    {
+        var t0 = new DateTimeOffset(2026, 11, 23, 0, 0, 0, TimeSpan.Zero);
+        var interval = TimeSpan.FromSeconds(30);
+        var session = new PartitionSession(3, t0 + interval, interval);
+        Assert.Equal(3, session.Partition);
+        Assert.True(session.LeaseSurelyHeld(t0));
+        Assert.True(session.LeaseSurelyHeld(t0 + TimeSpan.FromSeconds(14)));
+        Assert.False(session.LeaseSurelyHeld(t0 + TimeSpan.FromSeconds(16)));
+        Assert.False(session.LeaseSurelyHeld(t0 + TimeSpan.FromSeconds(40))); // expired
+        session.Renewed(t0 + TimeSpan.FromSeconds(16) + interval);
+        Assert.True(session.LeaseSurelyHeld(t0 + TimeSpan.FromSeconds(16)));
+    }
+
+    private static async Task WaitForTotalAsync(DurableTaskClient client, string id, int total)
+    {
+        using var cts = CancellationTokenSource.CreateLinkedTokenSource(Ct);
+        cts.CancelAfter(TimeSpan.FromSeconds(60));
+        while ((await client.GetInstanceAsync(id, true, cts.Token))?.ReadCustomStatusAs<int?>() != total)
+        {
+            await Task.Delay(50, cts.Token);
+        }
+    }
+
+    private static void InterlockedMax(ref int target, int value)
+    {
+        int seen;
+        while ((seen = Volatile.Read(ref target)) < value && Interlocked.CompareExchange(ref target, value, seen) != seen)
+        {
+        }
+    }
+
+    /// <summary>The runtime's episode spans of this process, with where each episode's history came from.</summary>
+    private sealed class EpisodeRecorder : IDisposable
+    {
+        private readonly ConcurrentQueue<(string Instance, string? History, string? Outcome, DateTime Start)> _episodes = new();
+        private readonly ActivityListener _listener;
+
+        public EpisodeRecorder()
+        {
+            _listener = new ActivityListener
+            {
+                ShouldListenTo = s => s.Name == DurableTracing.SourceName,
+                Sample = (ref ActivityCreationOptions<ActivityContext> _) => ActivitySamplingResult.AllDataAndRecorded,
+                ActivityStopped = a =>
+                {
+                    if (a.OperationName == DurableTracing.EpisodeSpan && a.GetTagItem("instance") is string instance)
+                    {
+                        _episodes.Enqueue((instance, a.GetTagItem("history") as string, a.GetTagItem("outcome") as string, a.StartTimeUtc));
+                    }
+                },
+            };
+            ActivitySource.AddActivityListener(_listener);
+        }
+
+        public List<(string Instance, string? History, string? Outcome, DateTime Start)> Of(string instance) => [.. _episodes.Where(e => e.Instance == instance)];
+
+        public void Dispose() => _listener.Dispose();
+    }
+}
