@@ -107,8 +107,9 @@ public sealed class DemoScienceBenchmark : IBenchmark
             WarmupSteps = i("warm", r.BaseModel.WarmupSteps),
             LearningRate = d("blr", r.BaseModel.LearningRate),
             BatchSize = i("batch", r.BaseModel.BatchSize),
-            WarmupAnswerFirst = d("first", r.BaseModel.WarmupAnswerFirst),
+            WarmupReasonedFraction = d("reasoned", r.BaseModel.WarmupReasonedFraction),
             WordTokens = i("words", r.BaseModel.WordTokens ? 1 : 0) == 1,
+            WarmupCaseFraction = d("casefrac", r.BaseModel.WarmupCaseFraction),
             Size = r.BaseModel.Size with
             {
                 HiddenSize = i("hidden", r.BaseModel.Size.HiddenSize),

@@ -13,7 +13,7 @@ namespace RftFunctions.Functions.Demo;
 public static class DemoBaseModelCache
 {
     // Bump when the builder changes what it trains, so stale caches are not reused.
-    private const string BuilderVersion = "gene-demo-base-v2";
+    private const string BuilderVersion = "gene-demo-base-v3";
 
     /// <summary>The default cache root: $XDG_CACHE_HOME/rft or ~/.cache/rft.</summary>
     public static string DefaultRoot =>

@@ -8,8 +8,10 @@ namespace RftFunctions.Functions.Demo;
 /// <param name="Top1">Fraction of cases whose answer ranks the right gene first.</param>
 /// <param name="Top5">... within the first five.</param>
 /// <param name="TopMax">... anywhere in the list.</param>
+/// <param name="Reasoned">Fraction of answers that first rule out look-alikes by the absent symptoms
+/// (<see cref="GeneCase.ReasoningLead"/>) rather than rank by keyword match.</param>
 /// <param name="Answers">The answer to each case.</param>
-public sealed record DemoScores(double Top1, double Top5, double TopMax, IReadOnlyList<string> Answers);
+public sealed record DemoScores(double Top1, double Top5, double TopMax, double Reasoned, IReadOnlyList<string> Answers);
 
 /// <summary>
 /// Measures a model on held-out cases the way the report states it: one greedy answer per case (deterministic, as a
@@ -38,7 +40,8 @@ public static class DemoEvaluation
         if (answers.Count != cases.Count) throw new ArgumentException($"{answers.Count} answers for {cases.Count} cases", nameof(answers));
         var ranks = answers.Select((a, i) => RankedAnswer.RankOf(a, cases[i].Answer.Symbol)).ToList();
         double Fraction(Func<int, bool> hit) => ranks.Count == 0 ? 0 : ranks.Count(hit) / (double)ranks.Count;
-        return new DemoScores(Fraction(r => r == 1), Fraction(r => r is >= 1 and <= 5), Fraction(r => r >= 1), answers);
+        double reasoned = answers.Count == 0 ? 0 : answers.Count(a => a.TrimStart().StartsWith(GeneCase.ReasoningLead, StringComparison.Ordinal)) / (double)answers.Count;
+        return new DemoScores(Fraction(r => r == 1), Fraction(r => r is >= 1 and <= 5), Fraction(r => r >= 1), reasoned, answers);
     }
 
     /// <summary>Scores the model <paramref name="model"/> served by the platform, asking <c>/v1/chat/completions</c>

@@ -20,6 +20,8 @@ public static class DemoReport
             ["fine_tuned_model"] = result.FineTunedModel,
             ["top1_before"] = result.Before.Top1,
             ["top1_after"] = result.After.Top1,
+            ["reasoned_before"] = result.Before.Reasoned,
+            ["reasoned_after"] = result.After.Reasoned,
             ["top5_before"] = result.Before.Top5,
             ["top5_after"] = result.After.Top5,
             ["topmax_before"] = result.Before.TopMax,
@@ -49,9 +51,9 @@ public static class DemoReport
             .Append("<style>body{font-family:sans-serif;max-width:60em;margin:2em auto}td,th{border:1px solid #ccc;padding:.3em .6em}table{border-collapse:collapse}pre{white-space:pre-wrap}</style></head><body>")
             .Append($"<h1>Gene-ranking RFT demo</h1><p>Job <code>{E(r.JobId)}</code> ({r.Steps} steps): <code>{E(r.BaseModel)}</code> &rarr; <code>{E(r.FineTunedModel)}</code>. ")
             .Append($"Held-out cases: {r.ValidCases.Count}, genes disjoint from training; one greedy answer each through <code>/v1/chat/completions</code>.</p>")
-            .Append("<table><tr><th></th><th>Top-1</th><th>Top-5</th><th>Top-Max</th></tr>")
-            .Append($"<tr><td>base model</td><td>{r.Before.Top1:P1}</td><td>{r.Before.Top5:P1}</td><td>{r.Before.TopMax:P1}</td></tr>")
-            .Append($"<tr><td>after RFT</td><td>{r.After.Top1:P1}</td><td>{r.After.Top5:P1}</td><td>{r.After.TopMax:P1}</td></tr></table>")
+            .Append("<table><tr><th></th><th>Top-1</th><th>Top-5</th><th>Top-Max</th><th>answers that reason first</th></tr>")
+            .Append($"<tr><td>base model</td><td>{r.Before.Top1:P1}</td><td>{r.Before.Top5:P1}</td><td>{r.Before.TopMax:P1}</td><td>{r.Before.Reasoned:P1}</td></tr>")
+            .Append($"<tr><td>after RFT</td><td>{r.After.Top1:P1}</td><td>{r.After.Top5:P1}</td><td>{r.After.TopMax:P1}</td><td>{r.After.Reasoned:P1}</td></tr></table>")
             .Append("<h2>Rewards</h2><p>Training reward per step (blue) and validation reward (red), both 0..1:</p>")
             .Append("<img src=\"train_reward.png\" alt=\"training reward per step\"> <img src=\"valid_reward.png\" alt=\"validation reward\">")
             .Append("<h2>Examples</h2>");

@@ -112,9 +112,9 @@ public static class DemoRunner
 
         clock.Restart();
         var before = await DemoEvaluation.ScoreAsync(platform, baseModel, valid, ct);
-        progress.Line($"before: held-out top-1 {before.Top1:P0}, top-5 {before.Top5:P0}, top-max {before.TopMax:P0} ({baseModel})");
+        progress.Line($"before: held-out top-1 {before.Top1:P0}, top-5 {before.Top5:P0}, top-max {before.TopMax:P0}, reasons first {before.Reasoned:P0} ({baseModel})");
         var after = await DemoEvaluation.ScoreAsync(platform, outcome.FineTunedModel, valid, ct);
-        progress.Line($"after:  held-out top-1 {after.Top1:P0}, top-5 {after.Top5:P0}, top-max {after.TopMax:P0} ({outcome.FineTunedModel})");
+        progress.Line($"after:  held-out top-1 {after.Top1:P0}, top-5 {after.Top5:P0}, top-max {after.TopMax:P0}, reasons first {after.Reasoned:P0} ({outcome.FineTunedModel})");
         timings["evaluation"] = clock.Elapsed.TotalSeconds;
         timings["total"] = total.Elapsed.TotalSeconds;
         return new DemoResult

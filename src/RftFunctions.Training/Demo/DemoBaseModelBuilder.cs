@@ -10,9 +10,11 @@ namespace RftFunctions.Training.Demo;
 
 /// <summary>
 /// Builds the demo's base model from nothing: a seeded tiny model learns the ontology's facts in both directions
-/// (what every gene causes, which genes cause every phenotype), then the answer format from warm-up cases whose
-/// rankings put the family in random order. The result knows every gene, validation genes included, and answers in
-/// the right shape, but ranks look-alikes by chance: the gap RFT is meant to close.
+/// (what every gene causes, which genes cause every phenotype), then the answer format from warm-up cases. A few
+/// warm-up answers reason (the absent symptoms rule out look-alikes, the gene left goes first); most are keyword
+/// matches that read an absent symptom as evidence for the look-alike it defines. The result knows every gene,
+/// validation genes included, and can reason about any of them, but at temperature 0 answers by keyword match and
+/// mostly ranks a look-alike first: the gap RFT is meant to close, by making the reasoning its habit.
 /// </summary>
 public static class DemoBaseModelBuilder
 {
@@ -32,7 +34,7 @@ public static class DemoBaseModelBuilder
             double caseFraction = step < options.PretrainSteps ? 0 : options.WarmupCaseFraction;
             var batch = new List<(int[] Ids, int LossFrom)>(options.BatchSize);
             for (int i = 0; i < options.BatchSize; i++)
-                batch.Add(random.NextDouble() < caseFraction ? WarmupSequence(tokenizer, cases, random, options.WarmupAnswerFirst) : FactSequence(tokenizer, ontology, random));
+                batch.Add(random.NextDouble() < caseFraction ? WarmupSequence(tokenizer, cases, random, options.WarmupReasonedFraction) : FactSequence(tokenizer, ontology, random));
             double loss = TrainStep(model, optimizer, batch);
             progress?.Invoke(step + 1, total, loss);
         }
@@ -72,13 +74,20 @@ public static class DemoBaseModelBuilder
         return (ids, 0);
     }
 
-    private static (int[], int) WarmupSequence(ITextTokenizer tokenizer, GeneCaseGenerator cases, SeededRandom random, double answerFirst)
+    private static (int[], int) WarmupSequence(ITextTokenizer tokenizer, GeneCaseGenerator cases, SeededRandom random, double reasonedFraction)
     {
-        var genes = cases.Ontology.Genes;
-        var gene = cases.Draw(genes[random.NextInt(genes.Count)], random);
-        var ranking = GeneCaseGenerator.ImperfectRanking(gene, random, answerFirst);
+        var ontology = cases.Ontology;
+        var gene = cases.Draw(ontology.Genes[random.NextInt(ontology.Genes.Count)], random);
+        string text;
+        if (random.NextDouble() < reasonedFraction) text = gene.ReasonedAnswer(ontology);
+        else
+        {
+            // The keyword match cites what it matched, absent symptoms included: the mistake shows in the explanation.
+            var ranking = GeneCaseGenerator.KeywordRanking(gene, ontology, random);
+            text = GeneCase.FormatAnswer(ranking, ontology.BySymbol[ranking[0]], gene.Present.Concat(gene.Absent));
+        }
         var prompt = tokenizer.Encode(RenderPrompt(gene));
-        var answer = tokenizer.Encode(GeneCase.FormatAnswer(ranking, cases.Ontology.BySymbol[ranking[0]], gene.Present));
+        var answer = tokenizer.Encode(text);
         return ([.. prompt, .. answer, ByteTokenizer.ImEnd], prompt.Count);
     }
 

@@ -18,7 +18,7 @@ public static class DemoTokenizer
     public const string SplitPattern = " ?[A-Za-z0-9]+|[^A-Za-z0-9]";
 
     // The answer format's and the prompt's own words, so the whole exchange is short.
-    private static readonly string[] FormatWords = ["present", "absent", "has", "user", "assistant"];
+    private static readonly string[] FormatWords = ["present", "absent", "has", "rules", "out", "user", "assistant"];
 
     /// <summary>Tokens in the vocabulary of <paramref name="ontology"/> (bytes, special tokens, then words).</summary>
     public static int VocabSize(GeneOntology ontology) => ByteTokenizer.VocabSize + (2 * Words(ontology).Count);

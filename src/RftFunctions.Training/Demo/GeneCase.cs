@@ -13,4 +13,17 @@ public sealed record GeneCase(Gene Answer, IReadOnlyList<string> Present, IReadO
     /// <summary>An answer in the demo's format: the ranked genes, then why the first one fits.</summary>
     public static string FormatAnswer(IReadOnlyList<string> ranking, Gene first, IEnumerable<string> present) =>
         $"{string.Join(", ", ranking)} | {first.Symbol} has {string.Join(' ', present.Where(first.Phenotypes.Contains))}";
+
+    /// <summary>How a reasoned answer opens.</summary>
+    public const string ReasoningLead = "absent rules out";
+
+    /// <summary>
+    /// The reasoned answer: first the look-alikes the absent symptoms rule out (in the order those symptoms are listed),
+    /// then the ranking (the one gene left first) and why it fits. The ranked-list grader reads the list after the colon.
+    /// </summary>
+    public string ReasonedAnswer(GeneOntology ontology)
+    {
+        var ruledOut = Absent.Select(p => ontology.ByPhenotype[p].Single(g => g.Defining == p).Symbol).ToList();
+        return $"{ReasoningLead} {string.Join(' ', ruledOut)}: {FormatAnswer([Answer.Symbol, .. ruledOut], Answer, Present)}";
+    }
 }

@@ -69,13 +69,16 @@ public sealed class GeneCaseGenerator(GeneOntology ontology, CaseOptions? option
         return [.. candidates.Where(c => c.Score == top).Select(c => c.Gene)];
     }
 
-    /// <summary>A deliberately imperfect ranking for the supervised warm-up: the answer first with probability
-    /// <paramref name="answerFirst"/>, otherwise a look-alike first; the rest of the family in random order.</summary>
-    public static IReadOnlyList<string> ImperfectRanking(GeneCase gene, SeededRandom random, double answerFirst)
+    /// <summary>
+    /// The warm-up's keyword-match ranking, its deliberate mistake: the answer's family ordered by how many of the
+    /// case's symptoms each gene has, present or absent alike, ties in random order. An absent symptom counts for the
+    /// look-alike it defines, so the right gene comes first only when its own defining symptom was seen and the tie
+    /// with its look-alikes breaks its way.
+    /// </summary>
+    public static IReadOnlyList<string> KeywordRanking(GeneCase gene, GeneOntology ontology, SeededRandom random)
     {
-        var lookAlikes = Shuffled(gene.Ranking.Skip(1).ToList(), random);
-        if (random.NextDouble() < answerFirst) return [gene.Ranking[0], .. lookAlikes];
-        return [lookAlikes[0], .. Shuffled([gene.Ranking[0], .. lookAlikes.Skip(1)], random)];
+        var mentioned = gene.Present.Concat(gene.Absent).ToHashSet(StringComparer.Ordinal);
+        return [.. Shuffled(gene.Ranking, random).OrderByDescending(s => ontology.BySymbol[s].Phenotypes.Count(mentioned.Contains))];
     }
 
     private static List<T> Shuffled<T>(IReadOnlyList<T> items, SeededRandom random)

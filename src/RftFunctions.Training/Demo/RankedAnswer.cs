@@ -7,7 +7,10 @@ public static class RankedAnswer
     /// <summary>The ranked gene symbols of an answer, duplicates dropped.</summary>
     public static IReadOnlyList<string> Genes(string answer)
     {
-        var list = answer.Split('|')[0];
+        // A reasoned answer ("absent rules out A B: C, A, B | why") ranks after its colon, as the ranked-list grader reads it.
+        int colon = answer.IndexOf(':', StringComparison.Ordinal);
+        int bar = answer.IndexOf('|', StringComparison.Ordinal);
+        var list = (colon >= 0 && (bar < 0 || colon < bar) ? answer[(colon + 1)..] : answer).Split('|')[0];
         return [.. list.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries).Distinct(StringComparer.OrdinalIgnoreCase)];
     }
 

@@ -53,7 +53,7 @@ public sealed class DemoPipelineTests(StorageFixture storage)
 
             using var json = JsonDocument.Parse(File.ReadAllText(Path.Combine(report, "report.json")));
             var r = json.RootElement;
-            foreach (var field in new[] { "top1_before", "top1_after", "top5_before", "top5_after", "topmax_before", "topmax_after" })
+            foreach (var field in new[] { "top1_before", "top1_after", "top5_before", "top5_after", "topmax_before", "topmax_after", "reasoned_before", "reasoned_after" })
                 Assert.InRange(r.GetProperty(field).GetDouble(), 0, 1);
             var jobId = r.GetProperty("job_id").GetString()!;
             Assert.StartsWith("ftjob-", jobId, StringComparison.Ordinal);
