@@ -101,7 +101,11 @@ public sealed class HttpShowHistoryTests(StorageFixture storage)
         using (var cts = CancellationTokenSource.CreateLinkedTokenSource(Ct))
         {
             cts.CancelAfter(TimeSpan.FromSeconds(30));
-            while ((await client.GetInstanceAsync("out:in", cts.Token))?.RuntimeStatus != OrchestrationRuntimeStatus.Running) await Task.Delay(50, cts.Token);
+            // The child may start before its parent's first episode has written the parent's row: wait for both.
+            foreach (var id in new[] { "out:in", "out" })
+            {
+                while ((await client.GetInstanceAsync(id, cts.Token))?.RuntimeStatus != OrchestrationRuntimeStatus.Running) await Task.Delay(50, cts.Token);
+            }
         }
         var running = (await GetJsonAsync(http, Root + "out?showHistory=true", HttpStatusCode.Accepted)).GetProperty("historyEvents").EnumerateArray().ToList();
         Assert.Equal(["ExecutionStarted", "SubOrchestrationInstanceCreated"], running.Select(e => e.GetProperty("EventType").GetString()));

@@ -1,5 +1,9 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
+using Azure;
+using Azure.Storage.Queues.Models;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging.Abstractions;
 using RftFunctions.Durable.AzureStorage;
 using RftFunctions.Durable.Replay;
 using RftFunctions.Durable.Worker;
@@ -37,9 +41,14 @@ public sealed class LocalHandOffTests(StorageFixture storage)
         var inbox = dead.Local.OpenInbox(queue.Name);
         await dead.SendToInstanceAsync(id, new HistoryEvent(EventType.EventRaised) { Name = "go", Input = "\"from the dead\"" }, null, Ct);
         var handed = Assert.Single(inbox.TakeAll());
-        var message = await TaskMessage.DecodeAsync(handed.Body.ToString(), dead.Payloads, Ct);
+        Assert.Equal("go", handed.Message.Event.Name);
+        // What the queue holds says it was handed off, so its next receive counts the hand-off as a delivery.
+        var stored = await handed.Stored;
+        Assert.Equal(0, stored.DequeueCount);
+        var message = await TaskMessage.DecodeAsync(stored.Body.ToString(), dead.Payloads, Ct);
         Assert.True(message.HandedOff);
-        Assert.Equal(1, message.Deliveries(handed.DequeueCount)); // the hand-off was its first delivery
+        Assert.Equal(2, message.Deliveries(1));
+        Assert.Empty((await queue.PeekMessagesAsync(10, Ct)).Value); // hidden from the real holder for now
 
         // Its holder never processes it (a crash); once the visibility runs out, the real holder does.
         using var cts = CancellationTokenSource.CreateLinkedTokenSource(Ct);
@@ -170,6 +179,46 @@ public sealed class LocalHandOffTests(StorageFixture storage)
         Assert.Equal("storage", afterRestart[0].History);
         Assert.DoesNotContain(episodes.Of(id), e => e.Outcome != nameof(EpisodeOutcome.Committed));
         await a.DisposeAsync();
+    }
+
+    [Fact]
+    public async Task A_handed_off_work_item_whose_send_failed_runs_but_reports_nothing()
+    {
+        var options = DurableTestHost.TestOptions(storage);
+        var hub = new TaskHub(storage.Account, options);
+        await hub.CreateIfNotExistsAsync(["handed"], Ct);
+        var ran = new ConcurrentQueue<string>();
+        var registry = new DurableTaskRegistry().AddActivityFunc<string, string>("Echo", (ctx, s) =>
+        {
+            ran.Enqueue(ctx.InstanceId);
+            return s;
+        }, pool: "handed");
+        var processor = new ActivityProcessor(hub, registry, new ServiceCollection().BuildServiceProvider(), NullLogger.Instance, "handed", 1);
+        using var stop = new CancellationTokenSource();
+        var loop = processor.RunAsync(stop.Token);
+        HistoryEvent Scheduled(string input) => new(EventType.TaskScheduled) { EventId = 0, Name = "Echo", Input = input, Pool = "handed", ExecutionId = "e1" };
+
+        // The activity starts before its send returns; when the send fails, its result must not be reported (the
+        // episode that sent it fails and schedules it again).
+        var lost = "lost-" + Guid.NewGuid().ToString("N");
+        using (var cts = CancellationTokenSource.CreateLinkedTokenSource(Ct))
+        {
+            cts.CancelAfter(TimeSpan.FromSeconds(30));
+            while (!processor.TryReserveSlot()) await Task.Delay(10, cts.Token);
+        }
+        processor.RunReserved(new TaskMessage(lost, Scheduled("\"b\"")) { HandedOff = true }, Task.FromException<QueueMessage>(new RequestFailedException(500, "the send failed")));
+        await stop.CancelAsync();
+        await loop.WaitAsync(TimeSpan.FromSeconds(60), Ct); // waits for the run to settle
+
+        Assert.Equal([lost], ran.ToArray());
+        async Task<List<TaskMessage>> ResultsFor(string id)
+        {
+            var peeked = (await hub.ControlQueueFor(id).PeekMessagesAsync(32, Ct)).Value;
+            var decoded = new List<TaskMessage>();
+            foreach (var m in peeked) decoded.Add(await TaskMessage.DecodeAsync(m.Body.ToString(), hub.Payloads, Ct));
+            return [.. decoded.Where(m => m.InstanceId == id)];
+        }
+        Assert.Empty(await ResultsFor(lost));
     }
 
     [Fact]

@@ -6,9 +6,11 @@ namespace RftFunctions.Durable.AzureStorage;
 /// <summary>
 /// Hands a message this worker sends to a consumer in the same worker without a receive round trip: the message is
 /// still written to its queue (so a crash loses nothing), but hidden for the queue's visibility timeout, and the
-/// send's pop receipt goes to the consumer, which then owns it exactly as if it had received it. A control message
-/// goes to the partition's inbox while this worker holds the partition; a work item goes to the pool's processor
-/// only when it has a free slot right now (otherwise another worker should be able to take it at once).
+/// consumer gets its content at once and the send's pop receipt when the send returns, and then owns it exactly as
+/// if it had received it. A control message goes to the partition's inbox while this worker holds the partition; a
+/// work item goes to the pool's processor only when it has a free slot right now (otherwise another worker should be
+/// able to take it at once). The sender still waits for the send, so its ordering rules (a result stored before its
+/// work item is deleted, outbound messages stored before the history write) hold unchanged.
 /// </summary>
 internal sealed class LocalDispatch
 {
@@ -44,18 +46,18 @@ internal interface ILocalWorkItemConsumer
     /// <summary>Takes one of the pool's slots if one is free now.</summary>
     bool TryReserveSlot();
 
-    /// <summary>Runs a hidden work item with the slot reserved before.</summary>
-    void RunReserved(QueueMessage raw);
-
-    /// <summary>Gives the reserved slot back (the send failed).</summary>
-    void ReleaseReserved();
+    /// <summary>Runs a work item with the slot reserved before; <paramref name="stored"/> is its hidden send.</summary>
+    void RunReserved(TaskMessage message, Task<QueueMessage> stored);
 }
+
+/// <summary>A control message handed to a partition's loop: its content, and its send into the queue (hidden).</summary>
+internal sealed record HandedOffMessage(TaskMessage Message, Task<QueueMessage> Stored);
 
 /// <summary>Control messages handed to the loop of one owned partition; closed when the partition is released.</summary>
 internal sealed class ControlInbox
 {
     private readonly Lock _lock = new();
-    private List<QueueMessage>? _messages = [];
+    private List<HandedOffMessage>? _messages = [];
 
     public bool IsOpen
     {
@@ -66,7 +68,7 @@ internal sealed class ControlInbox
     }
 
     /// <summary>False when the inbox is closed: the caller must make the message visible again.</summary>
-    public bool TryPost(QueueMessage message)
+    public bool TryPost(HandedOffMessage message)
     {
         lock (_lock)
         {
@@ -76,7 +78,7 @@ internal sealed class ControlInbox
         }
     }
 
-    public List<QueueMessage> TakeAll()
+    public List<HandedOffMessage> TakeAll()
     {
         lock (_lock)
         {
@@ -87,7 +89,7 @@ internal sealed class ControlInbox
     }
 
     /// <summary>Closes the inbox and returns what it still held (to be made visible for the next owner).</summary>
-    public List<QueueMessage> Close()
+    public List<HandedOffMessage> Close()
     {
         lock (_lock)
         {

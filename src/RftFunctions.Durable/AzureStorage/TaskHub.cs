@@ -111,12 +111,18 @@ internal sealed class TaskHub
             await SendAsync(queue, message, delay, cancellationToken).ConfigureAwait(false);
             return;
         }
-        var raw = await SendHiddenAsync(queue, message, Options.StorageProvider.ControlQueueVisibilityTimeout, cancellationToken).ConfigureAwait(false);
-        if (!inbox.TryPost(raw))
+        // The partition's loop may start on the content while the send is still under way; the caller waits for it.
+        message = message with { HandedOff = true };
+        var stored = SendHiddenAsync(queue, message, Options.StorageProvider.ControlQueueVisibilityTimeout, cancellationToken);
+        if (inbox.TryPost(new HandedOffMessage(message, stored)))
         {
-            // The partition was released meanwhile: its next owner must see the message now, not after the timeout.
-            await queue.UpdateMessageAsync(raw.MessageId, raw.PopReceipt, visibilityTimeout: TimeSpan.Zero, cancellationToken: cancellationToken).ConfigureAwait(false);
+            LocalQueueSignals.Signal(Account, queue.Name);
+            await stored.ConfigureAwait(false);
+            return;
         }
+        // The partition was released meanwhile: its next owner must see the message now, not after the timeout.
+        var raw = await stored.ConfigureAwait(false);
+        await queue.UpdateMessageAsync(raw.MessageId, raw.PopReceipt, visibilityTimeout: TimeSpan.Zero, cancellationToken: cancellationToken).ConfigureAwait(false);
         LocalQueueSignals.Signal(Account, queue.Name);
     }
 
@@ -130,17 +136,11 @@ internal sealed class TaskHub
         var message = new TaskMessage(instanceId, invocations[0]) { Events = invocations.Count > 1 ? invocations : null };
         if (Local.ReserveConsumer(queue.Name) is { } local)
         {
-            QueueMessage raw;
-            try
-            {
-                raw = await CreatingQueueAsync(queue, () => SendHiddenAsync(queue, message, Options.StorageProvider.WorkItemQueueVisibilityTimeout, cancellationToken), cancellationToken).ConfigureAwait(false);
-            }
-            catch
-            {
-                local.ReleaseReserved();
-                throw;
-            }
-            local.RunReserved(raw);
+            // The activity starts while its work item is being stored; it settles nothing before the send returns.
+            message = message with { HandedOff = true };
+            var stored = CreatingQueueAsync(queue, () => SendHiddenAsync(queue, message, Options.StorageProvider.WorkItemQueueVisibilityTimeout, cancellationToken), cancellationToken);
+            local.RunReserved(message, stored);
+            await stored.ConfigureAwait(false);
             return;
         }
         await CreatingQueueAsync(queue, async () =>
@@ -165,12 +165,13 @@ internal sealed class TaskHub
     }
 
     /// <summary>
-    /// Stores a message hidden for <paramref name="hidden"/> and returns it as a receive would (the send's pop receipt):
-    /// the caller's consumer owns it; if this process dies, it reappears when the visibility runs out.
+    /// Stores a message (marked <see cref="TaskMessage.HandedOff"/>) hidden for <paramref name="hidden"/> and returns it
+    /// as a receive would (the send's pop receipt): the caller's consumer owns it; if this process dies, it reappears
+    /// when the visibility runs out.
     /// </summary>
     private async Task<QueueMessage> SendHiddenAsync(QueueClient queue, TaskMessage message, TimeSpan hidden, CancellationToken cancellationToken)
     {
-        var body = await (message with { HandedOff = true }).EncodeAsync(Payloads, cancellationToken).ConfigureAwait(false);
+        var body = await message.EncodeAsync(Payloads, cancellationToken).ConfigureAwait(false);
         var receipt = (await queue.SendMessageAsync(body, hidden, TimeSpan.FromSeconds(-1), cancellationToken).ConfigureAwait(false)).Value;
         return QueuesModelFactory.QueueMessage(receipt.MessageId, receipt.PopReceipt, body, 0, receipt.TimeNextVisible, receipt.InsertionTime, receipt.ExpirationTime);
     }

@@ -109,17 +109,35 @@ internal sealed class ActivityProcessor(
     public bool TryReserveSlot() => !_stopping.IsCancellationRequested && _slots.Wait(0);
 
     /// <inheritdoc/>
-    public void ReleaseReserved() => _slots.Release();
-
-    /// <inheritdoc/>
-    public void RunReserved(QueueMessage raw)
+    public void RunReserved(TaskMessage message, Task<QueueMessage> stored)
     {
         var released = 0;
         void ReleaseSlot()
         {
             if (Interlocked.Exchange(ref released, 1) == 0) _slots.Release();
         }
-        Track(RunOneAsync(raw, ReleaseSlot, _stopping));
+        Track(RunHandedOffAsync(new ReceivedMessage(_queue, stored, message), ReleaseSlot, _stopping));
+    }
+
+    private async Task RunHandedOffAsync(ReceivedMessage received, Action releaseSlot, CancellationToken stopping)
+    {
+        await Task.Yield();
+        try
+        {
+            await RunAsync(received, releaseSlot, stopping).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (!stopping.IsCancellationRequested)
+        {
+            logger.LogError(ex, "Handed-off work item of instance {InstanceId} in {Queue} could not be processed", received.Message.InstanceId, _queue.Name);
+        }
+        catch (Exception) when (stopping.IsCancellationRequested)
+        {
+            // Shutting down: the message will be delivered again.
+        }
+        finally
+        {
+            releaseSlot();
+        }
     }
 
     private async Task WaitForWorkAsync(TimeSpan delay, CancellationToken stopping)
@@ -180,10 +198,20 @@ internal sealed class ActivityProcessor(
             await PoisonHandling.MoveAsideAsync(hub, _queue, raw, $"work item cannot be decoded: {ex.Message}", logger, stopping).ConfigureAwait(false);
             return;
         }
+        await RunAsync(new ReceivedMessage(_queue, raw, message), releaseSlot, stopping).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Runs a work item's invocations and settles it. For a hand-off whose send is still under way, results and the
+    /// delete wait for the send; if it failed, the results are dropped (the episode that sent it fails and retries).
+    /// </summary>
+    private async Task RunAsync(ReceivedMessage received, Action releaseSlot, CancellationToken stopping)
+    {
+        var message = received.Message;
         DurableMetrics.QueueLatency.Record(Math.Max(0, (DateTime.UtcNow - message.SentAt).TotalMilliseconds));
         var invocations = message.AllEvents;
         var instanceId = message.InstanceId;
-        var deliveries = message.Deliveries(raw.DequeueCount);
+        var deliveries = received.Deliveries;
         if (deliveries > 1) DurableMetrics.ActivityRedeliveries.Add(invocations.Count);
         if (deliveries > hub.Options.MaxDeliveryAttempts)
         {
@@ -191,11 +219,10 @@ internal sealed class ActivityProcessor(
                          $"without completing (its worker crashed or overran the visibility timeout); the message was moved to queue '{hub.PoisonQueue.Name}'.";
             var poisoned = invocations.Select(e => Completion(e, null, new FailureDetails("PoisonMessage", reason))).ToList();
             await hub.SendResultsToInstanceAsync(instanceId, poisoned, stopping).ConfigureAwait(false);
-            await PoisonHandling.MoveAsideAsync(hub, _queue, raw, reason, logger, stopping).ConfigureAwait(false);
+            await PoisonHandling.MoveAsideAsync(hub, _queue, await received.Stored.ConfigureAwait(false), reason, logger, stopping).ConfigureAwait(false);
             return;
         }
 
-        var received = new ReceivedMessage(_queue, raw, message);
         // Not linked to the stop: the item stays hidden through the stop grace period, until it is abandoned.
         using var renewal = new CancellationTokenSource();
         var renewing = RenewVisibilityAsync(received, renewal.Token);
@@ -219,8 +246,8 @@ internal sealed class ActivityProcessor(
                 {
                     release();
                     release = () => { };
-                    // Sent as soon as it is ready; the work item is deleted only when all are sent.
-                    await _results.SendAsync(instanceId, completion).ConfigureAwait(false);
+                    // Sent as soon as it is ready (and its work item is stored); the work item is deleted only when all are sent.
+                    if (await received.StoredOrNullAsync().ConfigureAwait(false) is not null) await _results.SendAsync(instanceId, completion).ConfigureAwait(false);
                 }
                 return completion;
             }
@@ -245,7 +272,7 @@ internal sealed class ActivityProcessor(
             Interlocked.Exchange(ref abandoned, 1);
             _ = work.ContinueWith(t => _ = t.Exception, CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted, TaskScheduler.Default);
             logger.LogWarning("Stopping: activity {Activity} of instance {InstanceId} did not stop within {Grace}; its work item {MessageId} is abandoned for another worker",
-                invocations[0].Name, instanceId, hub.Options.ActivityStopGracePeriod, raw.MessageId);
+                invocations[0].Name, instanceId, hub.Options.ActivityStopGracePeriod, message.MessageId);
             await AbandonAsync(received).ConfigureAwait(false);
             return;
         }
@@ -257,6 +284,7 @@ internal sealed class ActivityProcessor(
         }
         // Every result went out before the work item is deleted: a crash in between re-runs the activities, never loses one.
         DurableMetrics.Activities.Add(completions.Length);
+        if (await received.StoredOrNullAsync().ConfigureAwait(false) is not { } raw) return; // never stored: nothing to delete
         try
         {
             await _queue.DeleteMessageAsync(raw.MessageId, received.PopReceipt, CancellationToken.None).ConfigureAwait(false);
@@ -286,13 +314,14 @@ internal sealed class ActivityProcessor(
     /// <summary>Makes a work item visible again at once, so another worker runs it without waiting out its visibility.</summary>
     private async Task AbandonAsync(ReceivedMessage message)
     {
+        if (await message.StoredOrNullAsync().ConfigureAwait(false) is not { } raw) return;
         try
         {
-            await _queue.UpdateMessageAsync(message.Raw.MessageId, message.PopReceipt, visibilityTimeout: TimeSpan.Zero, cancellationToken: CancellationToken.None).ConfigureAwait(false);
+            await _queue.UpdateMessageAsync(raw.MessageId, message.PopReceipt, visibilityTimeout: TimeSpan.Zero, cancellationToken: CancellationToken.None).ConfigureAwait(false);
         }
         catch (RequestFailedException ex)
         {
-            logger.LogWarning(ex, "Abandoning work item {MessageId} failed; it comes back after its visibility timeout", message.Raw.MessageId);
+            logger.LogWarning(ex, "Abandoning work item {MessageId} failed; it comes back after its visibility timeout", raw.MessageId);
         }
     }
 
@@ -336,12 +365,13 @@ internal sealed class ActivityProcessor(
     private async Task RenewVisibilityAsync(ReceivedMessage message, CancellationToken cancellationToken)
     {
         var visibility = hub.Options.StorageProvider.WorkItemQueueVisibilityTimeout;
+        if (await message.StoredOrNullAsync().ConfigureAwait(false) is not { } raw) return;
         try
         {
             while (true)
             {
                 await Task.Delay(visibility / 2, cancellationToken).ConfigureAwait(false);
-                var response = await _queue.UpdateMessageAsync(message.Raw.MessageId, message.PopReceipt, visibilityTimeout: visibility, cancellationToken: cancellationToken).ConfigureAwait(false);
+                var response = await _queue.UpdateMessageAsync(raw.MessageId, message.PopReceipt, visibilityTimeout: visibility, cancellationToken: cancellationToken).ConfigureAwait(false);
                 message.PopReceipt = response.Value.PopReceipt;
             }
         }
@@ -351,7 +381,7 @@ internal sealed class ActivityProcessor(
         }
         catch (RequestFailedException ex)
         {
-            logger.LogWarning(ex, "Renewing work item {MessageId} failed; another worker may run it too", message.Raw.MessageId);
+            logger.LogWarning(ex, "Renewing work item {MessageId} failed; another worker may run it too", raw.MessageId);
         }
     }
 

@@ -125,24 +125,25 @@ public sealed class DurableTaskWorker : IHostedService, IAsyncDisposable
             {
                 try
                 {
-                    var batch = inbox.TakeAll();
-                    if (batch.Count == 0 || skippedReceive)
+                    var handedOff = inbox.TakeAll();
+                    QueueMessage[] received = [];
+                    if (handedOff.Count == 0 || skippedReceive)
                     {
-                        batch.AddRange((await queue.ReceiveMessagesAsync(provider.ControlQueueBatchSize, provider.ControlQueueVisibilityTimeout, released).ConfigureAwait(false)).Value);
+                        received = (await queue.ReceiveMessagesAsync(provider.ControlQueueBatchSize, provider.ControlQueueVisibilityTimeout, released).ConfigureAwait(false)).Value;
                         skippedReceive = false;
                     }
                     else
                     {
                         skippedReceive = true;
                     }
-                    if (batch.Count == 0)
+                    if (handedOff.Count == 0 && received.Length == 0)
                     {
                         await LocalQueueSignals.WaitAsync(_hub.Account, queue.Name, backoff.Next(), released).ConfigureAwait(false);
                         continue;
                     }
                     backoff.Reset();
                     // Not cancelled by a release: a started batch finishes (or fails its ETag check) before the lease goes.
-                    await _orchestrations.ProcessBatchAsync(queue, batch, session, CancellationToken.None).ConfigureAwait(false);
+                    await _orchestrations.ProcessBatchAsync(queue, received, handedOff, session, CancellationToken.None).ConfigureAwait(false);
                 }
                 catch (OperationCanceledException) when (released.IsCancellationRequested)
                 {
@@ -170,17 +171,19 @@ public sealed class DurableTaskWorker : IHostedService, IAsyncDisposable
     }
 
     /// <summary>Messages handed to a partition this worker no longer holds become visible for the next owner at once.</summary>
-    private async Task ReleaseUnprocessedAsync(QueueClient queue, List<QueueMessage> messages)
+    private async Task ReleaseUnprocessedAsync(QueueClient queue, List<HandedOffMessage> messages)
     {
         foreach (var m in messages)
         {
+            // A failed send stored nothing; its sender saw the failure.
+            if (await new ReceivedMessage(queue, m.Stored, m.Message).StoredOrNullAsync().ConfigureAwait(false) is not { } raw) continue;
             try
             {
-                await queue.UpdateMessageAsync(m.MessageId, m.PopReceipt, visibilityTimeout: TimeSpan.Zero).ConfigureAwait(false);
+                await queue.UpdateMessageAsync(raw.MessageId, raw.PopReceipt, visibilityTimeout: TimeSpan.Zero).ConfigureAwait(false);
             }
             catch (RequestFailedException ex)
             {
-                _logger.LogWarning(ex, "Could not release message {MessageId} of {Queue}; it reappears after its visibility timeout", m.MessageId, queue.Name);
+                _logger.LogWarning(ex, "Could not release message {MessageId} of {Queue}; it reappears after its visibility timeout", raw.MessageId, queue.Name);
             }
         }
     }

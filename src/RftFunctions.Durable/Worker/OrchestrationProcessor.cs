@@ -40,9 +40,9 @@ internal sealed class OrchestrationProcessor(
     private readonly SemaphoreSlim _concurrency = new(hub.Options.MaxConcurrentOrchestratorFunctions);
 
     /// <summary>Processes one batch from a control queue: one episode per instance, instances in parallel.</summary>
-    public async Task ProcessBatchAsync(QueueClient queue, IEnumerable<QueueMessage> batch, PartitionSession? session, CancellationToken cancellationToken)
+    public async Task ProcessBatchAsync(QueueClient queue, IEnumerable<QueueMessage> batch, IEnumerable<HandedOffMessage> handedOff, PartitionSession? session, CancellationToken cancellationToken)
     {
-        var decoded = new List<ReceivedMessage>();
+        var decoded = handedOff.Select(m => new ReceivedMessage(queue, m.Stored, m.Message)).ToList();
         foreach (var raw in batch)
         {
             try
@@ -459,7 +459,8 @@ internal sealed class OrchestrationProcessor(
         {
             try
             {
-                await m.Queue.DeleteMessageAsync(m.Raw.MessageId, m.PopReceipt, ct).ConfigureAwait(false);
+                if (await m.StoredOrNullAsync().ConfigureAwait(false) is not { } raw) return; // its send failed: nothing stored
+                await m.Queue.DeleteMessageAsync(raw.MessageId, m.PopReceipt, ct).ConfigureAwait(false);
             }
             catch (RequestFailedException ex) when (ex.Status == 404)
             {
@@ -473,7 +474,8 @@ internal sealed class OrchestrationProcessor(
     {
         try
         {
-            await m.Queue.UpdateMessageAsync(m.Raw.MessageId, m.PopReceipt, visibilityTimeout: delay, cancellationToken: cancellationToken).ConfigureAwait(false);
+            if (await m.StoredOrNullAsync().ConfigureAwait(false) is not { } raw) return;
+            await m.Queue.UpdateMessageAsync(raw.MessageId, m.PopReceipt, visibilityTimeout: delay, cancellationToken: cancellationToken).ConfigureAwait(false);
         }
         catch (RequestFailedException ex) when (ex.Status == 404)
         {
@@ -540,7 +542,10 @@ internal sealed class OrchestrationProcessor(
                 Input = existing?.SerializedInput,
                 FailureDetails = new FailureDetails("UnprocessableOrchestrationWork", reason, ex.StackTrace),
             }, cancellationToken).ConfigureAwait(false);
-            foreach (var m in messages) await PoisonHandling.MoveAsideAsync(hub, m.Queue, m.Raw, reason, _logger, cancellationToken, m.PopReceipt).ConfigureAwait(false);
+            foreach (var m in messages)
+            {
+                if (await m.StoredOrNullAsync().ConfigureAwait(false) is { } raw) await PoisonHandling.MoveAsideAsync(hub, m.Queue, raw, reason, _logger, cancellationToken, m.PopReceipt).ConfigureAwait(false);
+            }
         }
         catch (RequestFailedException storageError)
         {
