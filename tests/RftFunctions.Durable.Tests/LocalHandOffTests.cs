@@ -222,6 +222,35 @@ public sealed class LocalHandOffTests(StorageFixture storage)
     }
 
     [Fact]
+    public async Task A_hand_off_takes_the_slot_a_pool_of_one_holds_only_to_poll_and_the_limit_still_holds()
+    {
+        var slots = new PoolSlots(1);
+        await slots.AcquireForPollAsync(Ct);
+        Assert.True(slots.TryReserve()); // the receive loop is polling: the hand-off gets its slot
+        Assert.False(slots.TryReserve()); // and no more than the one slot exists
+        Assert.False(slots.KeepPollSlot()); // the poll that returns messages must wait for a slot of its own
+        var waiting = slots.AcquireAsync(Ct);
+        Assert.False(waiting.IsCompleted);
+        slots.Release(); // the handed-off activity finishes
+        await waiting.WaitAsync(TimeSpan.FromSeconds(10), Ct);
+        slots.Release();
+
+        // A poll that found nothing gives its slot back unless a hand-off took it; either way one slot remains.
+        await slots.AcquireForPollAsync(Ct);
+        slots.ReleasePollSlot();
+        Assert.Equal(1, slots.Free);
+        await slots.AcquireForPollAsync(Ct);
+        Assert.True(slots.TryReserve());
+        slots.ReleasePollSlot();
+        Assert.Equal(0, slots.Free);
+        slots.Release();
+        Assert.Equal(1, slots.Free);
+        await slots.AcquireForPollAsync(Ct);
+        Assert.True(slots.KeepPollSlot()); // not taken: the loop runs its first message in it
+        Assert.False(slots.TryReserve());
+    }
+
+    [Fact]
     public void A_partition_session_trusts_its_memory_only_while_at_least_half_the_lease_is_left()
     {
         var t0 = new DateTimeOffset(2026, 11, 23, 0, 0, 0, TimeSpan.Zero);

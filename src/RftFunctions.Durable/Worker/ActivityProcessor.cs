@@ -25,9 +25,8 @@ internal sealed class ActivityProcessor(
     private readonly ResultBatcher _results = new(hub);
 
     // A slot bounds running activity code; it is freed as soon as the code returns, so the next message is
-    // received while the previous result is still being sent and its work item deleted. Not disposed: a hand-off
-    // racing with the stop may still release one.
-    private readonly SemaphoreSlim _slots = new(concurrency);
+    // received while the previous result is still being sent and its work item deleted.
+    private readonly PoolSlots _slots = new(concurrency);
     private readonly HashSet<Task> _inflight = [];
     private CancellationToken _stopping = new(canceled: true);
 
@@ -45,13 +44,13 @@ internal sealed class ActivityProcessor(
             lock (_inflight) _inflight.RemoveWhere(t => t.IsCompleted);
             try
             {
-                await slots.WaitAsync(stopping).ConfigureAwait(false);
+                await slots.AcquireForPollAsync(stopping).ConfigureAwait(false);
             }
             catch (OperationCanceledException)
             {
                 break;
             }
-            var free = slots.CurrentCount + 1;
+            var free = slots.Free + 1;
             QueueMessage[] messages;
             try
             {
@@ -59,28 +58,29 @@ internal sealed class ActivityProcessor(
             }
             catch (OperationCanceledException) when (stopping.IsCancellationRequested)
             {
-                slots.Release();
+                slots.ReleasePollSlot();
                 break;
             }
             catch (RequestFailedException ex)
             {
-                slots.Release();
+                slots.ReleasePollSlot();
                 logger.LogWarning(ex, "Receiving from {Queue} failed; retrying", _queue.Name);
                 await Delay(TimeSpan.FromSeconds(1), stopping).ConfigureAwait(false);
                 continue;
             }
             if (messages.Length == 0)
             {
-                slots.Release();
+                slots.ReleasePollSlot();
                 await WaitForWorkAsync(backoff.Next(), stopping).ConfigureAwait(false);
                 continue;
             }
             backoff.Reset();
+            var kept = slots.KeepPollSlot();
             for (int i = 0; i < messages.Length; i++)
             {
-                // The first slot is already held and the others were free when the batch was asked for; a local
-                // hand-off may have taken one since, so wait for it rather than run over the limit.
-                if (i > 0 && !slots.Wait(0, CancellationToken.None)) await slots.WaitAsync(CancellationToken.None).ConfigureAwait(false);
+                // The first slot is held unless a hand-off took it, and the others were free when the batch was asked
+                // for; a hand-off may have taken some since, so wait for them rather than run over the limit.
+                if (i > 0 || !kept) await slots.AcquireAsync(CancellationToken.None).ConfigureAwait(false);
                 var released = 0;
                 void ReleaseSlot()
                 {
@@ -106,7 +106,7 @@ internal sealed class ActivityProcessor(
     }
 
     /// <inheritdoc/>
-    public bool TryReserveSlot() => !_stopping.IsCancellationRequested && _slots.Wait(0);
+    public bool TryReserveSlot() => !_stopping.IsCancellationRequested && _slots.TryReserve();
 
     /// <inheritdoc/>
     public void RunReserved(TaskMessage message, Task<QueueMessage> stored)
@@ -234,8 +234,8 @@ internal sealed class ActivityProcessor(
             var release = releaseSlot;
             if (i > 0)
             {
-                await _slots.WaitAsync(stopping).ConfigureAwait(false);
-                release = () => _slots.Release();
+                await _slots.AcquireAsync(stopping).ConfigureAwait(false);
+                release = _slots.Release;
             }
             try
             {
