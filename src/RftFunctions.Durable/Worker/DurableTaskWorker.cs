@@ -165,6 +165,8 @@ public sealed class DurableTaskWorker : IHostedService, IAsyncDisposable
         }
         finally
         {
+            // Episodes whose history is written finish their instance rows and deletes while the lease is still ours.
+            await session.DrainAsync().ConfigureAwait(false);
             _hub.Local.RemoveInbox(queue.Name, inbox);
             await ReleaseUnprocessedAsync(queue, inbox.Close()).ConfigureAwait(false);
         }

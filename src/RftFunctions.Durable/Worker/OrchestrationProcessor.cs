@@ -79,24 +79,78 @@ internal sealed class OrchestrationProcessor(
         })).ConfigureAwait(false);
     }
 
+    /// <summary>
+    /// Runs one episode. Within a partition loop (<paramref name="session"/> set), the loop may take its next batch as
+    /// soon as the history is written: the instance row and the message deletes finish in the background, after the
+    /// same instance's previous ones, and the loop waits for all of them before it gives the partition up.
+    /// </summary>
     public async Task<EpisodeOutcome> ProcessInstanceAsync(string instanceId, IReadOnlyList<ReceivedMessage> messages, PartitionSession? session, CancellationToken cancellationToken)
     {
         var started = System.Diagnostics.Stopwatch.GetTimestamp();
-        using var span = DurableTracing.Source.StartActivity(DurableTracing.EpisodeSpan);
-        var episode = await PrepareAsync(instanceId, messages, session, cancellationToken).ConfigureAwait(false);
-        var outcome = await CommitAsync(episode, cancellationToken).ConfigureAwait(false);
-        if (outcome == EpisodeOutcome.Committed) DurableMetrics.EpisodeDuration.Record(System.Diagnostics.Stopwatch.GetElapsedTime(started).TotalMilliseconds);
-        if (span is not null)
+        var span = DurableTracing.Source.StartActivity(DurableTracing.EpisodeSpan);
+        Episode episode;
+        EpisodeOutcome outcome;
+        try
         {
-            span.SetTag("instance", instanceId);
-            span.SetTag("outcome", outcome.ToString());
-            span.SetTag("messages", messages.Count);
-            span.SetTag("queue_wait_ms", messages.Max(m => Math.Max(0, (episode.Now - m.Message.SentAt).TotalMilliseconds)));
-            span.SetTag("continue_as_new", episode.ContinueAsNewExecutionId is not null);
-            span.SetTag("history", episode.HistorySource.ToString().ToLowerInvariant());
-            foreach (var (phase, ms) in episode.Phases) span.SetTag(phase, ms);
+            episode = await PrepareAsync(instanceId, messages, session, cancellationToken).ConfigureAwait(false);
+            outcome = await CommitHistoryAsync(episode, cancellationToken).ConfigureAwait(false);
         }
+        catch
+        {
+            span?.Dispose();
+            throw;
+        }
+        if (outcome != EpisodeOutcome.Committed)
+        {
+            EndSpan(span, episode, outcome, messages);
+            return outcome;
+        }
+        if (session is null)
+        {
+            try
+            {
+                await FinishAsync(episode, Task.CompletedTask, cancellationToken).ConfigureAwait(false);
+            }
+            finally
+            {
+                EndSpan(span, episode, outcome, messages, started);
+            }
+            return outcome;
+        }
+        session.TrackTail(instanceId, FinishInBackgroundAsync(episode, session.TailOf(instanceId), span, messages, started));
         return outcome;
+    }
+
+    private async Task FinishInBackgroundAsync(Episode episode, Task previous, System.Diagnostics.Activity? span, IReadOnlyList<ReceivedMessage> messages, long started)
+    {
+        await Task.Yield();
+        try
+        {
+            await FinishAsync(episode, previous, CancellationToken.None).ConfigureAwait(false);
+        }
+        catch (Exception ex)
+        {
+            // The history is written; unsettled messages come back after their visibility timeout as duplicates.
+            _logger.LogError(ex, "Instance row or message deletes of instance {InstanceId} failed on worker {WorkerId} after its history was written", episode.InstanceId, workerId);
+        }
+        finally
+        {
+            EndSpan(span, episode, EpisodeOutcome.Committed, messages, started);
+        }
+    }
+
+    private static void EndSpan(System.Diagnostics.Activity? span, Episode episode, EpisodeOutcome outcome, IReadOnlyList<ReceivedMessage> messages, long? started = null)
+    {
+        if (started is { } since) DurableMetrics.EpisodeDuration.Record(System.Diagnostics.Stopwatch.GetElapsedTime(since).TotalMilliseconds);
+        if (span is null) return;
+        span.SetTag("instance", episode.InstanceId);
+        span.SetTag("outcome", outcome.ToString());
+        span.SetTag("messages", messages.Count);
+        span.SetTag("queue_wait_ms", messages.Max(m => Math.Max(0, (episode.Now - m.Message.SentAt).TotalMilliseconds)));
+        span.SetTag("continue_as_new", episode.ContinueAsNewExecutionId is not null);
+        span.SetTag("history", episode.HistorySource.ToString().ToLowerInvariant());
+        foreach (var (phase, ms) in episode.Phases) span.SetTag(phase, ms);
+        span.Dispose();
     }
 
     /// <summary>Loads state and runs the code; writes nothing except message deferrals.</summary>
@@ -386,6 +440,14 @@ internal sealed class OrchestrationProcessor(
     /// <summary>Writes an episode in checkpoint order; returns Conflict when the sentinel ETag moved.</summary>
     public async Task<EpisodeOutcome> CommitAsync(Episode episode, CancellationToken cancellationToken)
     {
+        var outcome = await CommitHistoryAsync(episode, cancellationToken).ConfigureAwait(false);
+        if (outcome == EpisodeOutcome.Committed) await FinishAsync(episode, Task.CompletedTask, cancellationToken).ConfigureAwait(false);
+        return outcome;
+    }
+
+    /// <summary>Steps 1 and 2: outbound messages, then the history under the ETag (the episode's commit point).</summary>
+    private async Task<EpisodeOutcome> CommitHistoryAsync(Episode episode, CancellationToken cancellationToken)
+    {
         if (episode.HistoryToWrite is null)
         {
             await SettleMessagesAsync(episode, cancellationToken).ConfigureAwait(false);
@@ -426,12 +488,11 @@ internal sealed class OrchestrationProcessor(
             _cache.TryRemove(episode.InstanceId, out _);
         }
 
-        // 3) The Instances row (read model).
         var start = episode.Start!;
         var status = completion is null
             ? (episode.Result.IsSuspended ? OrchestrationRuntimeStatus.Suspended : OrchestrationRuntimeStatus.Running)
             : completion.Status;
-        await hub.Instances.UpsertAsync(new InstanceState(episode.InstanceId, start.Name ?? "", status)
+        episode.Row = new InstanceState(episode.InstanceId, start.Name ?? "", status)
         {
             ExecutionId = executionId,
             CreatedAt = start.Timestamp,
@@ -441,16 +502,42 @@ internal sealed class OrchestrationProcessor(
             Output = completion is { IsContinueAsNew: false } ? completion.Output : null,
             CustomStatus = episode.Result.CustomStatus,
             FailureDetails = completion?.FailureDetails,
-        }, cancellationToken).ConfigureAwait(false);
-        phase = episode.Time("instance_ms", phase);
-
-        // 4) Delete what was consumed.
-        await SettleMessagesAsync(episode, cancellationToken).ConfigureAwait(false);
-        episode.Time("settle_ms", phase);
+        };
         DurableMetrics.Episodes.Add(1);
         _logger.LogDebug("Episode committed for instance {InstanceId} execution {ExecutionId}: {EventCount} events, {ActionCount} new actions, status {Status}",
             episode.InstanceId, executionId, toWrite.Count, episode.Result.NewActions.Count, status);
         return EpisodeOutcome.Committed;
+    }
+
+    /// <summary>
+    /// Steps 3 and 4 of a committed episode, together: the Instances row (the read model; after the same instance's
+    /// previous row, so rows never go back in time) and the deletes of the consumed messages (both only after the
+    /// history write, so a crash before them re-delivers messages the history already holds: duplicates, ignored).
+    /// </summary>
+    private async Task FinishAsync(Episode episode, Task previous, CancellationToken cancellationToken)
+    {
+        var settling = TimedAsync(() => SettleMessagesAsync(episode, cancellationToken));
+        var writing = TimedAsync(async () =>
+        {
+            await previous.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+            await hub.Instances.UpsertAsync(episode.Row!, cancellationToken).ConfigureAwait(false);
+        });
+        try
+        {
+            await Task.WhenAll(settling, writing).ConfigureAwait(false);
+        }
+        finally
+        {
+            if (writing.IsCompletedSuccessfully) episode.Phases.Add(("instance_ms", writing.Result));
+            if (settling.IsCompletedSuccessfully) episode.Phases.Add(("settle_ms", settling.Result));
+        }
+    }
+
+    private static async Task<double> TimedAsync(Func<Task> work)
+    {
+        var since = System.Diagnostics.Stopwatch.GetTimestamp();
+        await work().ConfigureAwait(false);
+        return System.Diagnostics.Stopwatch.GetElapsedTime(since).TotalMilliseconds;
     }
 
     private async Task SettleMessagesAsync(Episode episode, CancellationToken cancellationToken)
@@ -622,6 +709,9 @@ internal sealed class Episode(string instanceId, InstanceHistory history, DateTi
     public ExecutionResult? Result { get; set; }
 
     public List<HistoryEvent>? HistoryToWrite { get; set; }
+
+    /// <summary>The Instances row to write once the history is committed.</summary>
+    public InstanceState? Row { get; set; }
 
     public List<Func<CancellationToken, Task>> Outbound { get; } = [];
 

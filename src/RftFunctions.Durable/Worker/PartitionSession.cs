@@ -9,6 +9,7 @@ namespace RftFunctions.Durable.Worker;
 /// </summary>
 internal sealed class PartitionSession(int partition, DateTimeOffset leaseExpiresAt, TimeSpan leaseInterval)
 {
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, Task> _tails = new(StringComparer.Ordinal);
     private long _leaseExpiresTicks = leaseExpiresAt.UtcTicks;
 
     public int Partition => partition;
@@ -22,4 +23,17 @@ internal sealed class PartitionSession(int partition, DateTimeOffset leaseExpire
     /// the episode's writes.
     /// </summary>
     public bool LeaseSurelyHeld(DateTimeOffset now) => now.UtcTicks + leaseInterval.Ticks / 2 < Interlocked.Read(ref _leaseExpiresTicks);
+
+    /// <summary>The instance's unfinished episode tail (instance row and message deletes), or a completed task.</summary>
+    public Task TailOf(string instanceId) => _tails.TryGetValue(instanceId, out var tail) ? tail : Task.CompletedTask;
+
+    /// <summary>Tracks an episode's tail until it finishes (it must not throw).</summary>
+    public void TrackTail(string instanceId, Task tail)
+    {
+        _tails[instanceId] = tail;
+        _ = tail.ContinueWith(t => _tails.TryRemove(KeyValuePair.Create(instanceId, t)), CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+    }
+
+    /// <summary>Waits for every episode tail, before the partition is given up.</summary>
+    public Task DrainAsync() => Task.WhenAll(_tails.Values);
 }
