@@ -28,4 +28,3 @@ public sealed record DemoBaseModelOptions(
         HiddenSize: 128, IntermediateSize: 256, Layers: 4, Heads: 4, KeyValueHeads: 2, HeadDim: 32, VocabSize: 264,
         MaxPositionEmbeddings: 256));
 }
-
