@@ -36,12 +36,14 @@ public sealed class AdvantageEstimatorTests
     }
 
     [Fact]
-    public void Batch_scaling_divides_by_the_std_over_all_centred_rewards()
+    public void Batch_scaling_divides_by_the_std_of_the_raw_rewards_of_the_batch_as_trl()
     {
         var result = AdvantageEstimator.Compute([1, 0, 2, 0], 2, AdvantageBaseline.GroupMean, AdvantageScaling.Batch);
 
-        // Centred: [0.5, -0.5, 1, -1]; mean 0; sample std = sqrt((0.25 + 0.25 + 1 + 1) / 3).
-        double std = Math.Sqrt(2.5 / 3);
+        // TRL scale_rewards="batch": centred by the group ([0.5, -0.5, 1, -1]) but divided by the std of the raw rewards
+        // [1, 0, 2, 0]: mean 0.75, sample std = sqrt((0.0625 + 0.5625 + 1.5625 + 0.5625) / 3). (The std of the centred
+        // rewards would be sqrt(2.5 / 3).)
+        double std = Math.Sqrt(2.75 / 3);
         Assert.Equal(1 / (std + AdvantageEstimator.Epsilon), result.Advantages[2], 5);
     }
 
@@ -49,5 +51,57 @@ public sealed class AdvantageEstimatorTests
     public void Rewards_that_do_not_fill_whole_groups_are_rejected()
     {
         Assert.Throws<ArgumentException>(() => AdvantageEstimator.Compute([1, 0, 1], 2, AdvantageBaseline.GroupMean, AdvantageScaling.Group));
+    }
+}
+
+public sealed class AdvantageConventionTests
+{
+    [Fact]
+    public void A_group_of_equal_rewards_that_do_not_sum_exactly_is_still_zero_std()
+    {
+        // Eight rewards of 0.1: the floating-point mean is 0.09999999999999999, so the squared deviations do not sum
+        // to exactly 0; the group still carries no signal (max == min).
+        var rewards = Enumerable.Repeat(0.1, 8).Concat([1.0, 0, 0, 0, 0, 0, 0, 0]).ToArray();
+
+        var result = AdvantageEstimator.Compute(rewards, 8, AdvantageBaseline.GroupMean, AdvantageScaling.Group);
+
+        Assert.Equal(1, result.ZeroVarianceGroups);
+        Assert.All(result.Advantages[..8], a => Assert.Equal(0f, a));
+        Assert.True(AdvantageEstimator.IsUniform(rewards, 0, 8));
+        Assert.False(AdvantageEstimator.IsUniform(rewards, 8, 8));
+    }
+
+    [Fact]
+    public void Leave_one_out_by_default_does_not_divide_by_the_group_std_as_verl()
+    {
+        // verl compute_rloo_outcome_advantage: r - mean(others), no std. [1, 0, 0, 0]: 1 - 0, 0 - 1/3 (x3).
+        var result = AdvantageEstimator.Compute([1, 0, 0, 0], 4, AdvantageBaseline.LeaveOneOut, AdvantageScaling.Auto);
+
+        Assert.Equal(1f, result.Advantages[0], 6);
+        Assert.All(result.Advantages[1..], a => Assert.Equal(-1f / 3, a, 6));
+        Assert.Equal(AdvantageScaling.Auto, new Config.RftTrainingConfig().Scaling);
+        Assert.Equal(AdvantageScaling.Group, AdvantageEstimator.Resolve(AdvantageBaseline.GroupMean, AdvantageScaling.Auto));
+        Assert.Equal(AdvantageScaling.None, AdvantageEstimator.Resolve(AdvantageBaseline.LeaveOneOut, AdvantageScaling.Auto));
+    }
+
+    [Fact]
+    public void Leave_one_out_with_group_scaling_is_the_named_variant_that_divides()
+    {
+        var plain = AdvantageEstimator.Compute([1, 0, 0, 0], 4, AdvantageBaseline.LeaveOneOut, AdvantageScaling.None);
+        var scaled = AdvantageEstimator.Compute([1, 0, 0, 0], 4, AdvantageBaseline.LeaveOneOut, AdvantageScaling.Group);
+
+        double std = Math.Sqrt(0.75 / 3); // sample std of [1, 0, 0, 0]
+        Assert.Equal(plain.Advantages[0] / (std + AdvantageEstimator.Epsilon), scaled.Advantages[0], 5);
+    }
+
+    [Fact]
+    public void Soft_overlong_punishment_follows_dapo_eq_13()
+    {
+        // L_max 20, buffer 5: free up to 15 tokens, then -(L - 15) / 5, -1 at the budget and beyond.
+        Assert.Equal(0, RewardShaping.SoftOverlongPenalty(15, 20, 5, 1.0));
+        Assert.Equal(-0.2, RewardShaping.SoftOverlongPenalty(16, 20, 5, 1.0), 12);
+        Assert.Equal(-1.0, RewardShaping.SoftOverlongPenalty(20, 20, 5, 1.0), 12);
+        Assert.Equal(-0.5, RewardShaping.SoftOverlongPenalty(25, 20, 5, 0.5), 12);
+        Assert.Equal(0, RewardShaping.SoftOverlongPenalty(20, 20, 0, 1.0));
     }
 }

@@ -21,7 +21,8 @@ public sealed class PolicyLossTests
     private static PolicyLossResult Run(PolicyLossOptions options, Tensor? reference = null, long? accumulated = null)
     {
         var logp = tensor(NewLogp, dtype: float64);
-        return PolicyLoss.Compute(logp, tensor(OldLogp, dtype: float64), tensor(Advantage, dtype: float64), tensor(Mask, dtype: float64), options, reference, accumulated);
+        var batch = accumulated is { } tokens ? new PolicyLossNormaliser(2, tokens) : null;
+        return PolicyLoss.Compute(logp, tensor(OldLogp, dtype: float64), tensor(Advantage, dtype: float64), tensor(Mask, dtype: float64), options, reference, batch);
     }
 
     [Fact]

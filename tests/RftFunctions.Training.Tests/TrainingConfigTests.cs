@@ -69,3 +69,75 @@ public sealed class TrainingConfigTests
         Assert.Contains(problems, p => p.StartsWith("SamplesPerPrompt", StringComparison.Ordinal));
     }
 }
+
+public sealed class TrainerKnobConsistencyTests
+{
+    [Fact]
+    public void Sequence_importance_with_token_level_epsilons_is_named_as_inconsistent()
+    {
+        var problems = new RftTrainingConfig { Importance = RftFunctions.Training.Grpo.ImportanceLevel.Sequence }.Validate();
+
+        Assert.Contains(problems, p => p.StartsWith("ClipEpsilonLow", StringComparison.Ordinal) && p.Contains("GSPO", StringComparison.Ordinal));
+        Assert.Contains(problems, p => p.StartsWith("ClipEpsilonHigh", StringComparison.Ordinal));
+        Assert.Contains(problems, p => p.StartsWith("LossAggregation", StringComparison.Ordinal));
+        Assert.Empty(new RftTrainingConfig
+        {
+            Importance = RftFunctions.Training.Grpo.ImportanceLevel.Sequence,
+            ClipEpsilonLow = 3e-4,
+            ClipEpsilonHigh = 4e-4,
+            LossAggregation = RftFunctions.Training.Grpo.LossAggregation.Grpo,
+        }.Validate());
+    }
+
+    [Theory]
+    [InlineData("MiniBatches", 0)]
+    [InlineData("MiniBatches", 100000)]
+    [InlineData("ClipDelta", 1.1)]
+    [InlineData("EntropyCoefficient", -0.1)]
+    [InlineData("ImportanceSamplingCap", 0.5)]
+    [InlineData("DynamicSamplingMaxRounds", 99)]
+    [InlineData("OverlongBufferTokens", 100000)]
+    [InlineData("OverlongPenaltyFactor", 1000)]
+    [InlineData("IterationsPerBatch", 1000)]
+    public void New_knobs_have_bounds(string knob, double value)
+    {
+        var property = typeof(RftTrainingConfig).GetProperty(knob)!;
+        var config = new RftTrainingConfig();
+        property.SetValue(config, property.PropertyType == typeof(int) ? (object)(int)value : value);
+
+        Assert.Contains(config.Validate(), p => p.StartsWith(knob, StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void Top_p_below_one_and_lora_dropout_are_warned_about()
+    {
+        Assert.Empty(new RftTrainingConfig().Warnings());
+        Assert.Contains(new RftTrainingConfig { TopP = 0.9 }.Warnings(), w => w.StartsWith("top_p=0.9", StringComparison.Ordinal));
+        Assert.Contains(new RftTrainingConfig { LoraDropout = 0.1 }.Warnings(), w => w.StartsWith("lora_dropout", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void Refill_prompts_are_a_pure_function_of_seed_step_and_round()
+    {
+        var schedule = new RftFunctions.Training.Datasets.PromptSchedule(50, 8, 1, seed: 3);
+
+        var first = schedule.Refill(step: 2, round: 1, count: 6);
+
+        Assert.Equal(first, new RftFunctions.Training.Datasets.PromptSchedule(50, 8, 1, seed: 3).Refill(2, 1, 6));
+        Assert.Equal(6, first.Distinct().Count());
+        Assert.NotEqual(first, schedule.Refill(2, 2, 6));
+        Assert.NotEqual(first, schedule.Refill(3, 1, 6));
+        Assert.Equal(50, schedule.Refill(0, 1, 99).Distinct().Count());
+    }
+
+    [Fact]
+    public void A_prompt_repeated_in_one_step_gets_a_different_sampling_seed()
+    {
+        long a = RftFunctions.Training.Datasets.RolloutSeeds.For(42, 1, step: 3, position: 0, example: 7);
+        long b = RftFunctions.Training.Datasets.RolloutSeeds.For(42, 1, step: 3, position: 5, example: 7);
+
+        Assert.NotEqual(a, b);
+        Assert.Equal(a, RftFunctions.Training.Datasets.RolloutSeeds.For(42, 1, 3, 0, 7));
+        Assert.True(a >= 0 && b >= 0);
+    }
+}

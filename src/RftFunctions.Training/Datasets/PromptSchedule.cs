@@ -55,6 +55,31 @@ public sealed class PromptSchedule
         return order;
     }
 
+    /// <summary>
+    /// The prompts dynamic sampling adds to step <paramref name="step"/> in refill round <paramref name="round"/>
+    /// (1-based): <paramref name="count"/> distinct examples (at most all of them) drawn by a seeded shuffle of the
+    /// whole training set, a pure function of (seed, step, round), so the orchestrator computes the same refill on
+    /// replay and a resumed job refills exactly as an uninterrupted one. Refills do not move the epoch order: the
+    /// schedule's steps stay what they were.
+    /// </summary>
+    public IReadOnlyList<int> Refill(int step, int round, int count)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(step);
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(round);
+        ArgumentOutOfRangeException.ThrowIfNegative(count);
+        var order = Enumerable.Range(0, ExampleCount).ToArray();
+        // Stream tag 0x7EF111 keeps refills independent of the epoch orders (which use the stream (seed, epoch)).
+        var random = SeededRandom.For(Seed, 0x7EF111, step, round);
+        int take = Math.Min(count, ExampleCount);
+        // A partial Fisher-Yates shuffle: the first `take` entries are a uniform draw without replacement.
+        for (int i = 0; i < take; i++)
+        {
+            int j = i + random.NextInt(ExampleCount - i);
+            (order[i], order[j]) = (order[j], order[i]);
+        }
+        return order[..take];
+    }
+
     /// <summary>The prompts of step <paramref name="step"/> (0-based).</summary>
     public StepPrompts ForStep(int step)
     {

@@ -36,6 +36,26 @@ public sealed record PolicyUpdateMetrics
     /// <summary>Mean per-token entropy of the policy on its completions.</summary>
     public double Entropy { get; init; }
 
+    /// <summary>Mean |logp_sampler - logp_trainer| over the batch's counted tokens, where logp_trainer is the policy
+    /// before the update as the trainer scores it: 0 up to rounding when sampler and trainer agree (same engine, same
+    /// dtype, same temperature); larger values mean the rollouts are off-policy for the trainer (bf16, another engine).</summary>
+    public double SamplerMismatchMean { get; init; }
+
+    /// <summary>Max of the same over the batch's counted tokens.</summary>
+    public double SamplerMismatchMax { get; init; }
+
+    /// <summary>Fraction of counted tokens whose truncated-importance-sampling weight hit the cap (0 when TIS is off).</summary>
+    public double ImportanceWeightTruncatedFraction { get; init; }
+
+    /// <summary>Optimiser steps taken (passes × mini-batches; fewer when the step was skipped).</summary>
+    public int OptimizerSteps { get; init; }
+
+    /// <summary>Groups left out by dynamic sampling (all rewards equal, or beyond the batch once it was full).</summary>
+    public int DroppedGroups { get; init; }
+
+    /// <summary>Extra rollout rounds dynamic sampling ran to refill the batch.</summary>
+    public int RefillRounds { get; init; }
+
     /// <summary>Mean / min / max completion length in tokens.</summary>
     public double CompletionLengthMean { get; init; }
 
