@@ -103,6 +103,25 @@ public sealed class LoraTests
         Assert.Contains("c_attn", e.Message);
     }
 
+    [Theory]
+    [InlineData(4, 8.0)]
+    [InlineData(8, 8.0)]
+    [InlineData(2, 1.0)]
+    public void The_adapter_adds_alpha_over_rank_times_B_A_x(int rank, double alpha)
+    {
+        using var scope = NewDisposeScope();
+        using var generator = new Generator(3, CPU);
+        var adapter = new LoraAdapter(6, 5, rank, alpha, 0.0, CPU, ScalarType.Float64, generator);
+        using (no_grad()) adapter.B.copy_(rand([5, rank], ScalarType.Float64, generator: generator));
+        var x = rand([2, 6], ScalarType.Float64, generator: generator);
+
+        var expected = matmul(matmul(x, adapter.A.t()), adapter.B.t()) * (alpha / rank);
+
+        Assert.Equal(alpha / rank, adapter.Scaling);
+        Assert.True(adapter.call(x).allclose(expected, rtol: 1e-12, atol: 1e-12));
+        Assert.True(adapter.Delta().allclose(matmul(adapter.B, adapter.A) * (alpha / rank), rtol: 1e-12, atol: 1e-12));
+    }
+
     [Fact]
     public void Lora_dropout_acts_in_training_mode_only()
     {

@@ -105,3 +105,26 @@ public sealed class AdvantageConventionTests
         Assert.Equal(0, RewardShaping.SoftOverlongPenalty(20, 20, 0, 1.0));
     }
 }
+
+public sealed class DynamicSamplingTests
+{
+    [Fact]
+    public void Groups_whose_rewards_are_all_equal_are_dropped_and_the_batch_is_capped()
+    {
+        // Groups of 2: [1,1] uniform, [0,1] signal, [0.1,0.1] uniform, [1,0] signal, [0,0.5] signal.
+        double[] rewards = [1, 1, 0, 1, 0.1, 0.1, 1, 0, 0, 0.5];
+
+        Assert.Equal([1, 3], DynamicSampling.KeptGroups(rewards, 2, wanted: 2));
+        Assert.Equal([1, 3, 4], DynamicSampling.KeptGroups(rewards, 2, wanted: 8));
+        Assert.Equal(3, DynamicSampling.GroupsWithSignal(rewards, 2));
+        Assert.Equal([0, 1], DynamicSampling.KeptGroups([1, 1, 0, 0, 2, 2], 2, wanted: 2));
+    }
+
+    [Fact]
+    public void A_refill_asks_for_the_missing_groups_over_the_observed_signal_rate()
+    {
+        Assert.Equal(4, DynamicSampling.RefillSize(missing: 2, sampledGroups: 8, groupsWithSignal: 4, batchPrompts: 8));
+        Assert.Equal(8, DynamicSampling.RefillSize(missing: 6, sampledGroups: 8, groupsWithSignal: 0, batchPrompts: 8));
+        Assert.Equal(1, DynamicSampling.RefillSize(missing: 1, sampledGroups: 8, groupsWithSignal: 8, batchPrompts: 8));
+    }
+}

@@ -4,9 +4,13 @@ using RftFunctions.Training.Trainer;
 namespace RftFunctions.Functions.Orchestrations;
 
 /// <summary>What ValidateJob found: the numbers the orchestrator needs to compute prompts deterministically.</summary>
+/// <remarks><paramref name="DynamicSampling"/> and <paramref name="DynamicSamplingMaxRounds"/>: DAPO's refill of groups
+/// without signal (<see cref="RftTrainingConfig.DynamicSampling"/>). <paramref name="Warnings"/>: valid but questionable
+/// settings (<see cref="RftTrainingConfig.Warnings"/>), recorded as warn events when the job starts.</remarks>
 public sealed record JobPlan(
     int TotalSteps, int TrainExamples, int ValidExamples, long Seed, int PromptsPerStep, int SamplesPerPrompt, int Epochs,
-    int EvalInterval, int EvalSamples, int StepsPerGeneration, int RolloutShardPrompts, ComputeBudget? Budget = null);
+    int EvalInterval, int EvalSamples, int StepsPerGeneration, int RolloutShardPrompts, ComputeBudget? Budget = null,
+    bool DynamicSampling = false, int DynamicSamplingMaxRounds = 0, IReadOnlyList<string>? Warnings = null);
 
 /// <summary>The TrainingJob orchestration's input, carried across ContinueAsNew.</summary>
 /// <param name="JobId">The job.</param>
@@ -28,8 +32,11 @@ public static class Split
     public const string Valid = "valid";
 }
 
-/// <summary>Rollout input: a shard of examples × G samples under the policy stored at <paramref name="PolicyPrefix"/>.</summary>
-public sealed record RolloutInput(string JobId, int Step, int Shard, string Split, IReadOnlyList<int> ExampleIndices, int SamplesPerPrompt, string? PolicyPrefix);
+/// <summary>Rollout input: a shard of examples × G samples under the policy stored at <paramref name="PolicyPrefix"/>.
+/// <paramref name="FirstPosition"/> is the position of the shard's first prompt among everything the step samples
+/// (across shards and dynamic-sampling refills): sampling seeds depend on it, so a repeated example draws a new group.</summary>
+public sealed record RolloutInput(string JobId, int Step, int Shard, string Split, IReadOnlyList<int> ExampleIndices, int SamplesPerPrompt, string? PolicyPrefix,
+    int FirstPosition = 0);
 
 /// <summary>A blob written by an activity, with its sizes.</summary>
 public sealed record RolloutResult(string Blob, int Samples, long CompletionTokens, double Seconds);
@@ -37,13 +44,15 @@ public sealed record RolloutResult(string Blob, int Samples, long CompletionToke
 /// <summary>Grade input: the rollout blob to grade.</summary>
 public sealed record GradeInput(string JobId, int Step, int Shard, string Split, string RolloutBlob);
 
-/// <summary>Reward totals of one graded shard (sums, so shards add up).</summary>
+/// <summary>Reward totals of one graded shard (sums, so shards add up). <paramref name="UniformGroups"/>: groups whose
+/// (shaped) rewards are all equal, which dynamic sampling replaces.</summary>
 public sealed record GradeResult(
     string Blob, int Count, double RewardSum, IReadOnlyDictionary<string, double> SubRewardSums,
-    IReadOnlyDictionary<string, string> SubTypes, IReadOnlyDictionary<string, int> ErrorCounts, double Seconds);
+    IReadOnlyDictionary<string, string> SubTypes, IReadOnlyDictionary<string, int> ErrorCounts, double Seconds, int UniformGroups = 0);
 
-/// <summary>PolicyUpdate input: the step's graded shards, in order.</summary>
-public sealed record PolicyUpdateInput(string JobId, int Step, int TotalSteps, IReadOnlyList<string> RolloutBlobs, IReadOnlyList<string> GradeBlobs);
+/// <summary>PolicyUpdate input: the step's graded shards, in order (refill rounds' shards after the first round's).</summary>
+public sealed record PolicyUpdateInput(string JobId, int Step, int TotalSteps, IReadOnlyList<string> RolloutBlobs, IReadOnlyList<string> GradeBlobs,
+    int RefillRounds = 0);
 
 /// <summary>PolicyUpdate output: where the new trainer state lies and the update's metrics.</summary>
 public sealed record PolicyUpdateResult(string StatePrefix, PolicyUpdateMetrics Metrics, double Seconds);
@@ -92,8 +101,10 @@ public sealed record GradeTotals(double RewardMean, int Count, IReadOnlyDictiona
     }
 }
 
-/// <summary>A status change (and the message event that goes with it).</summary>
-public sealed record JobStatusChange(string JobId, long Sequence, string Status, string Message, string? ErrorCode = null, string? ErrorMessage = null, int? TotalSteps = null);
+/// <summary>A status change (and the message event that goes with it; <paramref name="Level"/> overrides the event's
+/// level, e.g. "warn" for a setting worth a warning).</summary>
+public sealed record JobStatusChange(string JobId, long Sequence, string Status, string Message, string? ErrorCode = null, string? ErrorMessage = null, int? TotalSteps = null,
+    string? Level = null);
 
 /// <summary>Checkpoint input: copy the state after <paramref name="Step"/> (0-based) into a checkpoint.</summary>
 public sealed record CheckpointInput(string JobId, long Sequence, int Step, string StatePrefix, ValidationResult Validation, double TrainRewardMean);

@@ -3,6 +3,7 @@ using RftFunctions.Durable;
 using RftFunctions.Graders.Batch;
 using RftFunctions.Graders.Evaluation;
 using RftFunctions.Graders.Templates;
+using RftFunctions.Training.Grpo;
 
 namespace RftFunctions.Functions.Orchestrations;
 
@@ -54,7 +55,11 @@ public sealed class GradeActivity(JobWorkspace workspace) : TaskActivity<GradeIn
             foreach (var (key, sub) in r.SubResults) subTypes[key] = sub.Metadata.Type;
         }
         var errors = ErrorCategories.ToDictionary(c => c, c => grades.Count(g => g.Errors.Contains(c)), StringComparer.Ordinal);
-        var result = new GradeResult(name, grades.Count, grades.Sum(g => g.Reward), subSums, subTypes, errors, (DateTime.UtcNow - started).TotalSeconds);
+        // Groups are G consecutive samples of one prompt; dynamic sampling counts those without signal on the rewards
+        // the trainer will see (the soft overlong penalty included).
+        var shaped = grades.Select((g, k) => job.Spec.Config.ShapedReward(g.Reward, rollout.Samples[k].CompletionIds.Count)).ToArray();
+        int uniform = grades.Count == 0 || input.Split != Split.Train ? 0 : grades.Count / job.Spec.Config.SamplesPerPrompt - DynamicSampling.GroupsWithSignal(shaped, job.Spec.Config.SamplesPerPrompt);
+        var result = new GradeResult(name, grades.Count, grades.Sum(g => g.Reward), subSums, subTypes, errors, (DateTime.UtcNow - started).TotalSeconds, uniform);
         await JobBlobs.WriteAsync(container, name, new StoredGrades(grades, result), hash, ct);
         return result;
     }

@@ -39,6 +39,7 @@ public sealed class PolicyUpdateActivity(JobWorkspace workspace) : TaskActivity<
                 throw new InvalidDataException($"{input.GradeBlobs[i]}: {grades.Grades.Count} grades for {rollout.Samples.Count} samples");
             samples.AddRange(rollout.Samples.Select((s, k) => new RolloutSample(s.PromptIds, s.CompletionIds, s.LogProbs, grades.Grades[k].Reward, s.Truncated)));
         }
+        var batch = DynamicBatch.Select(samples, config, input.RefillRounds);
 
         var slot = workspace.TrainerOf(input.JobId);
         await slot.Lock.WaitAsync(ct);
@@ -48,7 +49,7 @@ public sealed class PolicyUpdateActivity(JobWorkspace workspace) : TaskActivity<
             PolicyUpdateMetrics metrics;
             try
             {
-                metrics = slot.Trainer!.Update(samples, input.Step);
+                metrics = batch.Describe(slot.Trainer!.Update(batch.Samples, input.Step));
             }
             catch
             {

@@ -21,7 +21,7 @@ public sealed class RecordJobStatusActivity(JobStore store) : TaskActivity<JobSt
         {
             Id = "",
             CreatedAt = now,
-            Level = input.Status == JobStatus.Failed ? "error" : "info",
+            Level = input.Level ?? (input.Status == JobStatus.Failed ? "error" : "info"),
             Message = input.Message,
             Type = "message",
         }, context.CancellationToken);

@@ -117,6 +117,13 @@ public sealed class RecordMetricsActivity(JobStore store) : TaskActivity<StepRep
                 ["completion_length_max"] = u.CompletionLengthMax,
                 ["clipped_fraction"] = u.TruncatedFraction,
                 ["frac_reward_zero_std"] = u.FractionZeroStdGroups,
+                // |logp_sampler - logp_trainer| over the batch's tokens (TRL logs the same gap as sampling/*logp_diff*).
+                ["sampler_logp_diff_mean"] = u.SamplerMismatchMean,
+                ["sampler_logp_diff_max"] = u.SamplerMismatchMax,
+                ["importance_weight_truncated_fraction"] = u.ImportanceWeightTruncatedFraction,
+                ["optimizer_steps"] = u.OptimizerSteps,
+                ["dynamic_sampling_dropped_groups"] = u.DroppedGroups,
+                ["dynamic_sampling_refill_rounds"] = u.RefillRounds,
                 ["reward_std"] = u.RewardStd,
                 ["grad_norm"] = u.GradNorm,
                 ["lr"] = u.LearningRate,

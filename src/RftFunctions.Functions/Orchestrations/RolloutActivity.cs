@@ -9,7 +9,8 @@ namespace RftFunctions.Functions.Orchestrations;
 /// <summary>
 /// Samples G completions per example of a shard under one policy version and writes them (token ids, log-probs,
 /// text) to <c>steps/{step}/{split}/rollout-{shard}.json</c>. Each request's sampling seed is f(job seed, split, step,
-/// example), so a re-delivery or a resumed job draws the same tokens.
+/// position in the step, example) (<see cref="RolloutSeeds"/>), so a re-delivery or a resumed job draws the same
+/// tokens and an example that appears twice in a step draws two different groups.
 /// </summary>
 [ActivityPool("gpu")]
 public sealed class RolloutActivity(JobWorkspace workspace) : TaskActivity<RolloutInput, RolloutResult>
@@ -28,11 +29,11 @@ public sealed class RolloutActivity(JobWorkspace workspace) : TaskActivity<Rollo
         var job = await workspace.GetJobAsync(input.JobId, ct);
         var examples = input.Split == Split.Train ? job.Train : job.Valid;
         var config = job.Spec.Config;
-        var requests = input.ExampleIndices.Select(index =>
+        var requests = input.ExampleIndices.Select((index, i) =>
         {
             var messages = examples[index].Messages.Select(m => new ModelChat(m.Role, m.Content)).ToList();
             var prompt = job.Tokenizer.Encode(job.Format.Render(messages));
-            var seed = (long)(SeededRandom.For(config.Seed, input.Split == Split.Train ? 1 : 2, input.Step, index).NextUInt64() >> 1);
+            var seed = RolloutSeeds.For(config.Seed, input.Split == Split.Train ? 1 : 2, input.Step, input.FirstPosition + i, index);
             return new GenerationRequest(prompt, new SamplingParameters
             {
                 N = input.SamplesPerPrompt,

@@ -3,6 +3,7 @@ using RftFunctions.Durable;
 using RftFunctions.Functions.Jobs;
 using RftFunctions.Training.Config;
 using RftFunctions.Training.Datasets;
+using RftFunctions.Training.Grpo;
 
 namespace RftFunctions.Functions.Orchestrations;
 
@@ -52,7 +53,7 @@ public sealed class TrainingJobOrchestrator : TaskOrchestrator<TrainingJobState,
                 return new TrainingJobOutcome(JobStatus.Failed, null, 0);
             }
             await validating;
-            bookkeeping = SetStatus(JobStatus.Running, string.Create(CultureInfo.InvariantCulture, $"Fine-tuning job started: {plan.TotalSteps} steps"), total: plan.TotalSteps);
+            bookkeeping = StartAsync(plan, SetStatus, NextSequence, state.JobId, context);
         }
 
         var schedule = new PromptSchedule(plan.TrainExamples, plan.PromptsPerStep, plan.Epochs, plan.Seed);
@@ -193,15 +194,30 @@ public sealed class TrainingJobOrchestrator : TaskOrchestrator<TrainingJobState,
         var prompts = schedule.ForStep(step).ExampleIndices;
         var policy = step == 0 ? null : JobBlobs.State(jobId, step - 1);
         var t0 = context.CurrentUtcDateTime;
-        var shardTasks = prompts.Chunk(plan.RolloutShardPrompts).Select((indices, shard) => SampleAndGradeAsync(context,
-            new RolloutInput(jobId, step, shard, Split.Train, indices, plan.SamplesPerPrompt, policy))).ToList();
-        var shards = await Task.WhenAll(shardTasks);
+        var shards = (await SampleRoundAsync(context, jobId, plan, step, prompts, policy, firstShard: 0, firstPosition: 0)).ToList();
+        // DAPO dynamic sampling: while the batch lacks groups with signal, refill from prompts that are a pure function
+        // of (seed, step, round), at most DynamicSamplingMaxRounds rounds. Deterministic on replay: each decision
+        // depends only on activity results that the history holds.
+        int rounds = 0, position = prompts.Count;
+        if (plan.DynamicSampling)
+        {
+            int GroupsWithSignal() => shards.Sum(s => (s.Grade.Count / plan.SamplesPerPrompt) - s.Grade.UniformGroups);
+            int SampledGroups() => shards.Sum(s => s.Grade.Count / plan.SamplesPerPrompt);
+            while (GroupsWithSignal() < plan.PromptsPerStep && rounds < plan.DynamicSamplingMaxRounds)
+            {
+                rounds++;
+                int size = DynamicSampling.RefillSize(plan.PromptsPerStep - GroupsWithSignal(), SampledGroups(), GroupsWithSignal(), plan.PromptsPerStep);
+                var refill = schedule.Refill(step, rounds, size);
+                shards.AddRange(await SampleRoundAsync(context, jobId, plan, step, refill, policy, firstShard: shards.Count, firstPosition: position));
+                position += refill.Count;
+            }
+        }
         var rollouts = shards.Select(s => s.Rollout).ToList();
         var grades = shards.Select(s => s.Grade).ToList();
         var t1 = shards.Max(s => s.SampledAt);
         var t2 = context.CurrentUtcDateTime;
         var update = await context.CallActivityAsync<PolicyUpdateResult>(RftOrchestrations.PolicyUpdate,
-            new PolicyUpdateInput(jobId, step, plan.TotalSteps, [.. rollouts.Select(r => r.Blob)], [.. grades.Select(g => g.Blob)]), RftOrchestrations.Retry);
+            new PolicyUpdateInput(jobId, step, plan.TotalSteps, [.. rollouts.Select(r => r.Blob)], [.. grades.Select(g => g.Blob)], rounds), RftOrchestrations.Retry);
         var t3 = context.CurrentUtcDateTime;
         // The previous step's bookkeeping (its validation included) ran alongside this whole step; it ends before
         // this step's starts, so at most one is outstanding and events and checkpoints keep step order.
@@ -239,6 +255,25 @@ public sealed class TrainingJobOrchestrator : TaskOrchestrator<TrainingJobState,
                 new CheckpointInput(d.JobId, sequence, d.Step, d.Update.StatePrefix, validation, d.Train.RewardMean), RftOrchestrations.Retry);
         }
         await metrics;
+    }
+
+    /// <summary>Samples and grades <paramref name="prompts"/> in shards numbered from <paramref name="firstShard"/>, the
+    /// prompts at positions from <paramref name="firstPosition"/> of the step (their sampling seeds depend on it).</summary>
+    private static Task<GradedShard[]> SampleRoundAsync(TaskOrchestrationContext context, string jobId, JobPlan plan, int step, IReadOnlyList<int> prompts,
+        string? policy, int firstShard, int firstPosition) =>
+        Task.WhenAll(prompts.Chunk(plan.RolloutShardPrompts).Select((indices, k) => SampleAndGradeAsync(context,
+            new RolloutInput(jobId, step, firstShard + k, Split.Train, indices, plan.SamplesPerPrompt, policy, firstPosition + (k * plan.RolloutShardPrompts)))));
+
+    /// <summary>The running status, then one warn event per questionable setting (top_p &lt; 1, LoRA dropout), so a
+    /// user reading the job's events sees them at the start.</summary>
+    private static async Task StartAsync(JobPlan plan, Func<string, string, string?, int?, Task> setStatus, Func<long> nextSequence, string jobId,
+        TaskOrchestrationContext context)
+    {
+        var started = setStatus(JobStatus.Running, string.Create(CultureInfo.InvariantCulture, $"Fine-tuning job started: {plan.TotalSteps} steps"), null, plan.TotalSteps);
+        // Sequences are taken now, in code order, so the warnings sit right after the start whatever runs meanwhile.
+        var warnings = (plan.Warnings ?? []).Select(w => new JobStatusChange(jobId, nextSequence(), JobStatus.Running, "Warning: " + w, Level: "warn")).ToList();
+        await started;
+        foreach (var warning in warnings) await context.CallActivityAsync(RftOrchestrations.RecordJobStatus, warning, RftOrchestrations.Retry);
     }
 
     /// <summary>A shard's rollout, when it finished, and its grades.</summary>

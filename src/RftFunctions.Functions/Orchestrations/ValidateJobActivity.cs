@@ -25,6 +25,7 @@ public sealed class ValidateJobActivity(JobWorkspace workspace) : TaskActivity<s
             throw new InvalidDataException($"base model '{job.Spec.BaseModel}': tokenizer has {job.Tokenizer.VocabularySize} tokens but the model only {modelConfig.VocabSize}");
         var schedule = new PromptSchedule(job.Train.Count, config.PromptsPerStep, config.Epochs, config.Seed);
         return new JobPlan(schedule.TotalSteps, job.Train.Count, job.Valid.Count, config.Seed, config.PromptsPerStep, config.SamplesPerPrompt,
-            config.Epochs, config.EvalInterval, config.EvalSamples, config.StepsPerGeneration, Math.Max(1, job.Spec.RolloutShardPrompts), config.Budget);
+            config.Epochs, config.EvalInterval, config.EvalSamples, config.StepsPerGeneration, Math.Max(1, job.Spec.RolloutShardPrompts), config.Budget,
+            config.DynamicSampling, config.DynamicSamplingMaxRounds, config.Warnings());
     }
 }

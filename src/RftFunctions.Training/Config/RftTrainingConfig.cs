@@ -216,6 +216,11 @@ public sealed record RftTrainingConfig
         MaxCompletionLength = MaxCompletionTokens,
     };
 
+    /// <summary>The reward the trainer learns from: the grader's plus the soft overlong penalty of a completion of
+    /// <paramref name="completionTokens"/> tokens (0 unless <see cref="OverlongBufferTokens"/> is set).</summary>
+    public double ShapedReward(double reward, int completionTokens) =>
+        reward + RewardShaping.SoftOverlongPenalty(completionTokens, MaxCompletionTokens, OverlongBufferTokens, OverlongPenaltyFactor);
+
     /// <summary>The learning rate at 0-based <paramref name="step"/> of <paramref name="totalSteps"/>.</summary>
     public double LearningRateAt(int step, int totalSteps)
     {

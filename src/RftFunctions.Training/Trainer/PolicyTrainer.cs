@@ -201,8 +201,7 @@ public sealed class PolicyTrainer : IDisposable
         return (tally.PerToken(tally.ClippedLow), tally.PerToken(tally.ClippedHigh), tally.PerToken(tally.KlSum));
     }
 
-    private double[] ShapedRewards(IReadOnlyList<RolloutSample> samples) => [.. samples.Select(s => s.Reward
-        + RewardShaping.SoftOverlongPenalty(s.CompletionIds.Count, _config.MaxCompletionTokens, _config.OverlongBufferTokens, _config.OverlongPenaltyFactor))];
+    private double[] ShapedRewards(IReadOnlyList<RolloutSample> samples) => [.. samples.Select(s => _config.ShapedReward(s.Reward, s.CompletionIds.Count))];
 
     private bool[] Counted(IReadOnlyList<RolloutSample> samples) => [.. samples.Select(s => !(s.Truncated && _config.MaskTruncatedCompletions))];
 

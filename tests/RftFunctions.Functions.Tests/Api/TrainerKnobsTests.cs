@@ -140,3 +140,29 @@ public sealed class TrainerKnobsTests(StorageFixture storage)
         Assert.Equal(TrainerKnobs.Knobs.Keys.Order(StringComparer.Ordinal), documented);
     }
 }
+
+public sealed class GspoRecipeTests
+{
+    private static RftTrainingConfig Apply(string trainer)
+    {
+        using var document = JsonDocument.Parse(trainer);
+        return TrainerKnobs.Apply(new RftTrainingConfig { PromptsPerStep = 8 }, TrainerKnobs.Parse(document.RootElement));
+    }
+
+    [Fact]
+    public void Choosing_sequence_importance_brings_the_gspo_recipe_for_what_the_request_left_unset()
+    {
+        var gspo = Apply("{\"importance\":\"sequence\"}");
+
+        Assert.Equal(3e-4, gspo.ClipEpsilonLow);
+        Assert.Equal(4e-4, gspo.ClipEpsilonHigh);
+        Assert.Equal(Training.Grpo.LossAggregation.Grpo, gspo.LossAggregation);
+        Assert.Equal(4, gspo.MiniBatches);
+        Assert.Empty(gspo.Validate());
+
+        var mixed = Apply("{\"importance\":\"sequence\",\"clip_epsilon_low\":0.2}");
+        Assert.Equal(0.2, mixed.ClipEpsilonLow);
+        Assert.Contains(mixed.Validate(), p => p.StartsWith("ClipEpsilonLow", StringComparison.Ordinal));
+        Assert.Equal(0.2, Apply("{\"importance\":\"token\"}").ClipEpsilonLow);
+    }
+}

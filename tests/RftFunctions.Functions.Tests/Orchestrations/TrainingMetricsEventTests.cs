@@ -30,6 +30,12 @@ public sealed class TrainingMetricsEventTests
             CompletionLengthMax = 8,
             TruncatedFraction = 0.125,
             Tokens = 52,
+            SamplerMismatchMean = 0.003,
+            SamplerMismatchMax = 0.04,
+            ImportanceWeightTruncatedFraction = 0.01,
+            OptimizerSteps = 4,
+            DroppedGroups = 3,
+            RefillRounds = 1,
         },
         validation,
         new StepTiming(1.0, 0.5, 2.0, 0.75, 4.5, 4.0, 0.9, 0.4, 1.9, 0.8));
@@ -60,6 +66,12 @@ public sealed class TrainingMetricsEventTests
             ["lr"] = 1e-4,
             ["tokens"] = 52,
             ["loss"] = 0.01,
+            ["sampler_logp_diff_mean"] = 0.003,
+            ["sampler_logp_diff_max"] = 0.04,
+            ["importance_weight_truncated_fraction"] = 0.01,
+            ["optimizer_steps"] = 4,
+            ["dynamic_sampling_dropped_groups"] = 3,
+            ["dynamic_sampling_refill_rounds"] = 1,
         };
         foreach (var (key, value) in expected)
             Assert.True(diagnostics.ContainsKey(key) && Math.Abs(diagnostics[key]!.GetValue<double>() - value) < 1e-12, $"diagnostics.{key}");

@@ -81,7 +81,29 @@ public static class TrainerKnobs
         var copy = config with { };
         // Init-only setters are ordinary setters to reflection; the copy is ours, so setting them is safe.
         foreach (var (name, value) in values) Knobs[name].SetValue(copy, value);
-        return copy;
+        return WithGspoRecipe(copy, values);
+    }
+
+    /// <summary>
+    /// Choosing sequence-level importance (GSPO) brings GSPO's recipe for every part of it the request left unset, as
+    /// TRL's GSPO example configures it (Zheng et al. 2025; TRL docs "GSPO": epsilon=3e-4, epsilon_high=4e-4,
+    /// loss_type="grpo", steps_per_generation=4 with gradient_accumulation_steps=1, i.e. 4 mini-batches): a sequence
+    /// ratio is a geometric mean within ~1e-3 of 1, so token-level epsilons would never clip it, and with one
+    /// optimiser step per batch nothing is off-policy to clip. Values the request set stay, and
+    /// <see cref="RftTrainingConfig.Validate"/> names an inconsistent mix.
+    /// </summary>
+    private static RftTrainingConfig WithGspoRecipe(RftTrainingConfig config, IReadOnlyDictionary<string, object?> values)
+    {
+        if (!values.TryGetValue(NameOf(nameof(RftTrainingConfig.Importance)), out var importance)
+            || importance is not Training.Grpo.ImportanceLevel.Sequence) return config;
+        bool Unset(string property) => !values.ContainsKey(NameOf(property));
+        return config with
+        {
+            ClipEpsilonLow = Unset(nameof(RftTrainingConfig.ClipEpsilonLow)) ? 3e-4 : config.ClipEpsilonLow,
+            ClipEpsilonHigh = Unset(nameof(RftTrainingConfig.ClipEpsilonHigh)) ? 4e-4 : config.ClipEpsilonHigh,
+            LossAggregation = Unset(nameof(RftTrainingConfig.LossAggregation)) ? Training.Grpo.LossAggregation.Grpo : config.LossAggregation,
+            MiniBatches = Unset(nameof(RftTrainingConfig.MiniBatches)) ? Math.Max(1, Math.Min(4, config.PromptsPerStep * config.SamplesPerPrompt)) : config.MiniBatches,
+        };
     }
 
     /// <summary>
