@@ -5,7 +5,7 @@ using System.Text;
 namespace RftFunctions.Graders.Tests;
 
 /// <summary>What the test server answers.</summary>
-public sealed record ServerReply(int Status, string Body, TimeSpan Delay = default);
+public sealed record ServerReply(int Status, string Body, TimeSpan Delay = default, IReadOnlyDictionary<string, string>? Headers = null);
 
 /// <summary>A recorded request.</summary>
 public sealed record ServerRequest(string Path, string Body, IReadOnlyDictionary<string, string> Headers);
@@ -80,6 +80,7 @@ public sealed class LocalHttpServer : IAsyncDisposable
             if (reply.Delay > TimeSpan.Zero) await Task.Delay(reply.Delay, _stop.Token);
             ctx.Response.StatusCode = reply.Status;
             ctx.Response.ContentType = "application/json";
+            foreach (var (name, value) in reply.Headers ?? new Dictionary<string, string>()) ctx.Response.Headers[name] = value;
             var bytes = Encoding.UTF8.GetBytes(reply.Body);
             await ctx.Response.OutputStream.WriteAsync(bytes);
             ctx.Response.Close();

@@ -21,8 +21,8 @@ public sealed class ModelGraderTests : IDisposable
 
     private GraderServices Services(LocalHttpServer server) => new()
     {
-        ChatModel = new OpenAiCompatibleChatClient(_http, new OpenAiEndpoint(new Uri(server.BaseUrl + "v1"), "sk-test")),
-        Embeddings = new OpenAiCompatibleEmbeddingProvider(_http, new OpenAiEndpoint(new Uri(server.BaseUrl + "v1"), "sk-test", "embed-1")),
+        ChatModel = new OpenAiChatJudge(new OpenAiEndpoint(new Uri(server.BaseUrl + "v1"), "sk-test"), _http),
+        Embeddings = new OpenAiEmbeddings(new OpenAiEndpoint(new Uri(server.BaseUrl + "v1"), "sk-test", "embed-1"), _http),
     };
 
     private const string ScoreGrader = """

@@ -33,6 +33,8 @@ public static class OpenAiApi
         services.AddSingleton(_ => new PythonGraderPool());
         services.AddSingleton(sp => new GraderServices { Python = sp.GetRequiredService<PythonGraderPool>() });
         services.AddSingleton<GraderApi>();
+        // Judges, embeddings and endpoint egress from Rft:Grading (before training, which shares them).
+        Grading.GradingRegistration.AddRftGrading(services, configuration);
         if (roles.Contains("api") || roles.Contains("all"))
             services.AddHostedService<DatasetBlobTrigger>();
         return services;

@@ -1,3 +1,4 @@
+using RftFunctions.Graders.Evaluation;
 using RftFunctions.Training.Config;
 using RftFunctions.Training.Trainer;
 
@@ -44,11 +45,48 @@ public sealed record RolloutResult(string Blob, int Samples, long CompletionToke
 /// <summary>Grade input: the rollout blob to grade.</summary>
 public sealed record GradeInput(string JobId, int Step, int Shard, string Split, string RolloutBlob);
 
-/// <summary>Reward totals of one graded shard (sums, so shards add up). <paramref name="UniformGroups"/>: groups whose
-/// (shaped) rewards are all equal, which dynamic sampling replaces.</summary>
+/// <summary>Reward totals of one graded shard (sums, so shards add up).</summary>
+/// <param name="Blob">The grades blob.</param>
+/// <param name="Count">Samples graded.</param>
+/// <param name="RewardSum">Sum of their rewards.</param>
+/// <param name="SubRewardSums">Sums of each sub-grader's rewards.</param>
+/// <param name="SubTypes">Each sub-grader's type.</param>
+/// <param name="ErrorCounts">Samples per metrics-event error category.</param>
+/// <param name="Seconds">Time inside the activity.</param>
+/// <param name="UniformGroups">Groups whose (shaped) rewards are all equal, which dynamic sampling replaces.</param>
+/// <param name="JudgeUsage">Judge-model token usage by the model that answered (OpenAI's usage shape).</param>
+/// <param name="Timings">Latency of each grader (the top grader and each sub-grader, by name).</param>
 public sealed record GradeResult(
     string Blob, int Count, double RewardSum, IReadOnlyDictionary<string, double> SubRewardSums,
-    IReadOnlyDictionary<string, string> SubTypes, IReadOnlyDictionary<string, int> ErrorCounts, double Seconds, int UniformGroups = 0);
+    IReadOnlyDictionary<string, string> SubTypes, IReadOnlyDictionary<string, int> ErrorCounts, double Seconds, int UniformGroups = 0,
+    IReadOnlyDictionary<string, TokenUsage>? JudgeUsage = null, IReadOnlyDictionary<string, GraderTiming>? Timings = null);
+
+/// <summary>Latency of one grader over some samples (sums, so shards add up).</summary>
+/// <param name="Count">Samples graded.</param>
+/// <param name="Seconds">Total seconds.</param>
+/// <param name="MaxSeconds">The slowest sample.</param>
+/// <param name="Retries">Endpoint retries (attempts after the first).</param>
+public sealed record GraderTiming(int Count, double Seconds, double MaxSeconds, int Retries = 0)
+{
+    /// <summary>Adds two timings up.</summary>
+    public static GraderTiming Add(GraderTiming a, GraderTiming b) =>
+        new(a.Count + b.Count, a.Seconds + b.Seconds, Math.Max(a.MaxSeconds, b.MaxSeconds), a.Retries + b.Retries);
+
+    /// <summary>Adds up usage and timings of several shards.</summary>
+    public static (IReadOnlyDictionary<string, TokenUsage> Usage, IReadOnlyDictionary<string, GraderTiming> Timings) Sum(IEnumerable<GradeResult> shards)
+    {
+        var usage = new SortedDictionary<string, TokenUsage>(StringComparer.Ordinal);
+        var timings = new SortedDictionary<string, GraderTiming>(StringComparer.Ordinal);
+        foreach (var shard in shards)
+        {
+            foreach (var (model, u) in shard.JudgeUsage ?? new Dictionary<string, TokenUsage>())
+                usage[model] = usage.TryGetValue(model, out var had) ? had + u : u;
+            foreach (var (name, t) in shard.Timings ?? new Dictionary<string, GraderTiming>())
+                timings[name] = timings.TryGetValue(name, out var had) ? Add(had, t) : t;
+        }
+        return (usage, timings);
+    }
+}
 
 /// <summary>PolicyUpdate input: the step's graded shards, in order (refill rounds' shards after the first round's).</summary>
 public sealed record PolicyUpdateInput(string JobId, int Step, int TotalSteps, IReadOnlyList<string> RolloutBlobs, IReadOnlyList<string> GradeBlobs,
@@ -60,9 +98,10 @@ public sealed record PolicyUpdateResult(string StatePrefix, PolicyUpdateMetrics 
 /// <summary>Validation sub-orchestration input.</summary>
 public sealed record ValidationInput(string JobId, int Step, string PolicyPrefix, JobPlan Plan);
 
-/// <summary>Validation output: valid_reward_mean overall and per sub-grader, error means.</summary>
+/// <summary>Validation output: valid_reward_mean overall and per sub-grader, error means, judge usage and grader latency.</summary>
 public sealed record ValidationResult(double RewardMean, int Count, IReadOnlyDictionary<string, double> SubRewardMeans,
-    IReadOnlyDictionary<string, string> SubTypes, IReadOnlyDictionary<string, int> ErrorCounts, double SamplingSeconds, double GradingSeconds);
+    IReadOnlyDictionary<string, string> SubTypes, IReadOnlyDictionary<string, int> ErrorCounts, double SamplingSeconds, double GradingSeconds,
+    IReadOnlyDictionary<string, TokenUsage>? JudgeUsage = null, IReadOnlyDictionary<string, GraderTiming>? Timings = null);
 
 /// <summary>
 /// Wall-clock split of one step, seconds: the orchestrator's view of each phase (dispatch included), the whole step,
@@ -89,6 +128,12 @@ public sealed record StepReport(string JobId, long Sequence, int Step, int Total
 public sealed record GradeTotals(double RewardMean, int Count, IReadOnlyDictionary<string, double> SubRewardMeans,
     IReadOnlyDictionary<string, string> SubTypes, IReadOnlyDictionary<string, int> ErrorCounts)
 {
+    /// <summary>Judge-model token usage by model.</summary>
+    public IReadOnlyDictionary<string, TokenUsage> JudgeUsage { get; init; } = new Dictionary<string, TokenUsage>();
+
+    /// <summary>Latency per grader.</summary>
+    public IReadOnlyDictionary<string, GraderTiming> Timings { get; init; } = new Dictionary<string, GraderTiming>();
+
     /// <summary>Adds shard results up.</summary>
     public static GradeTotals Of(IReadOnlyList<GradeResult> shards)
     {
@@ -97,7 +142,8 @@ public sealed record GradeTotals(double RewardMean, int Count, IReadOnlyDictiona
             .ToDictionary(g => g.Key, g => g.Sum(p => p.Value) / Math.Max(count, 1), StringComparer.Ordinal);
         var types = shards.SelectMany(s => s.SubTypes).GroupBy(p => p.Key, StringComparer.Ordinal).ToDictionary(g => g.Key, g => g.First().Value, StringComparer.Ordinal);
         var errors = shards.SelectMany(s => s.ErrorCounts).GroupBy(p => p.Key, StringComparer.Ordinal).ToDictionary(g => g.Key, g => g.Sum(p => p.Value), StringComparer.Ordinal);
-        return new GradeTotals(shards.Sum(s => s.RewardSum) / Math.Max(count, 1), count, subs, types, errors);
+        var (usage, timings) = GraderTiming.Sum(shards);
+        return new GradeTotals(shards.Sum(s => s.RewardSum) / Math.Max(count, 1), count, subs, types, errors) { JudgeUsage = usage, Timings = timings };
     }
 }
 

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using RftFunctions.Durable;
+using RftFunctions.Functions.Grading;
 using RftFunctions.Graders.Batch;
 using RftFunctions.Graders.Evaluation;
 using RftFunctions.Graders.Templates;
@@ -12,7 +13,7 @@ namespace RftFunctions.Functions.Orchestrations;
 /// <c>steps/{step}/{split}/grade-{shard}.json</c>; returns the shard's sums (small) for the orchestrator.
 /// </summary>
 [ActivityPool("cpu")]
-public sealed class GradeActivity(JobWorkspace workspace) : TaskActivity<GradeInput, GradeResult>
+public sealed class GradeActivity(JobWorkspace workspace, ProjectGraderServices graders) : TaskActivity<GradeInput, GradeResult>
 {
     /// <summary>OpenAI's metrics-event error categories.</summary>
     public static readonly IReadOnlyList<string> ErrorCategories = ["sample_parse_error", "invalid_variable_error", "other_error"];
@@ -35,7 +36,11 @@ public sealed class GradeActivity(JobWorkspace workspace) : TaskActivity<GradeIn
             GradingSample.Create(s.Text, job.Spec.OutputJsonRequired, truncated: s.Truncated),
             JsonSerializer.SerializeToElement(examples[s.Example].Item),
             $"{input.JobId}-{input.Step}-{input.Split}-{s.Example}-{s.Sample}")).ToList();
-        var results = await new BatchGrader(job.Grader, workspace.GraderServices).GradeAsync(contexts, ct);
+        // Judges and endpoints of the job's own project; samples graded concurrently up to the configured limit
+        // (each judge endpoint and the endpoint client hold their own limits too).
+        var services = graders.For(job.Spec.Project ?? "", workspace.GraderServices);
+        var batch = new BatchGradingOptions { MaxConcurrency = Math.Clamp(graders.Options.MaxConcurrency, 1, 256) };
+        var results = await new BatchGrader(job.Grader, services, batch).GradeAsync(contexts, ct);
 
         var grades = results.Select(r => new StoredGrade(r.Reward, r.SubRewards, Categories(r))).ToList();
         var subSums = new Dictionary<string, double>(StringComparer.Ordinal);
@@ -59,9 +64,30 @@ public sealed class GradeActivity(JobWorkspace workspace) : TaskActivity<GradeIn
         // the trainer will see (the soft overlong penalty included).
         var shaped = grades.Select((g, k) => job.Spec.Config.ShapedReward(g.Reward, rollout.Samples[k].CompletionIds.Count)).ToArray();
         int uniform = grades.Count == 0 || input.Split != Split.Train ? 0 : grades.Count / job.Spec.Config.SamplesPerPrompt - DynamicSampling.GroupsWithSignal(shaped, job.Spec.Config.SamplesPerPrompt);
-        var result = new GradeResult(name, grades.Count, grades.Sum(g => g.Reward), subSums, subTypes, errors, (DateTime.UtcNow - started).TotalSeconds, uniform);
+        var (usage, timings) = UsageAndTimings(results);
+        var result = new GradeResult(name, grades.Count, grades.Sum(g => g.Reward), subSums, subTypes, errors, (DateTime.UtcNow - started).TotalSeconds,
+            uniform, usage, timings);
         await JobBlobs.WriteAsync(container, name, new StoredGrades(grades, result), hash, ct);
         return result;
+    }
+
+    /// <summary>Judge usage by model, and each grader's latency (the top grader and every sub-grader by name).</summary>
+    internal static (Dictionary<string, TokenUsage> Usage, Dictionary<string, GraderTiming> Timings) UsageAndTimings(IEnumerable<GraderResult> results)
+    {
+        var usage = new Dictionary<string, TokenUsage>(StringComparer.Ordinal);
+        var timings = new Dictionary<string, GraderTiming>(StringComparer.Ordinal);
+        void Time(string name, GraderResult r)
+        {
+            var t = new GraderTiming(1, r.Metadata.ExecutionTime, r.Metadata.ExecutionTime, Math.Max(0, (r.Metadata.Attempts ?? 1) - 1));
+            timings[name] = timings.TryGetValue(name, out var had) ? GraderTiming.Add(had, t) : t;
+        }
+        foreach (var r in results)
+        {
+            foreach (var (model, u) in r.ModelGraderTokenUsagePerModel) usage[model] = usage.TryGetValue(model, out var had) ? had + u : u;
+            Time(r.Metadata.Name, r);
+            foreach (var (name, sub) in r.SubResults) Time(name, sub);
+        }
+        return (usage, timings);
     }
 
     private static List<string> Categories(GraderResult result)

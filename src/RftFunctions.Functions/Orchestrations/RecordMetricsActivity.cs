@@ -54,6 +54,46 @@ public sealed class RecordMetricsActivity(JobStore store) : TaskActivity<StepRep
     private static double ErrorMean(IReadOnlyDictionary<string, int> counts, string category, int total) =>
         total == 0 ? 0 : counts.GetValueOrDefault(category) / (double)total;
 
+    /// <summary>
+    /// <c>usage</c>: completion tokens and samples of the step, and the judge models' tokens by model as the judges
+    /// reported them (<c>model_graders_token_usage</c>, training grading; <c>valid_model_graders_token_usage</c>).
+    /// </summary>
+    private static JsonObject Usage(StepReport r)
+    {
+        var usage = new JsonObject
+        {
+            ["completion_tokens"] = r.Update.Tokens,
+            ["samples"] = r.Train.Count,
+            ["model_graders_token_usage"] = TokenUsageByModel(r.Train.JudgeUsage),
+        };
+        if (r.Validation is not null) usage["valid_model_graders_token_usage"] = TokenUsageByModel(r.Validation.JudgeUsage ?? new Dictionary<string, Graders.Evaluation.TokenUsage>());
+        return usage;
+    }
+
+    private static JsonObject TokenUsageByModel(IReadOnlyDictionary<string, Graders.Evaluation.TokenUsage> usage)
+    {
+        var byModel = new JsonObject();
+        foreach (var (model, u) in usage.OrderBy(p => p.Key, StringComparer.Ordinal))
+            byModel[model] = JsonSerializer.SerializeToNode(u);
+        return byModel;
+    }
+
+    private static JsonObject GraderTimings(IReadOnlyDictionary<string, GraderTiming> timings)
+    {
+        var graders = new JsonObject();
+        foreach (var (name, t) in timings.OrderBy(p => p.Key, StringComparer.Ordinal))
+        {
+            graders[name] = new JsonObject
+            {
+                ["count"] = t.Count,
+                ["mean"] = t.Count == 0 ? 0 : t.Seconds / t.Count,
+                ["max"] = t.MaxSeconds,
+                ["retries"] = t.Retries,
+            };
+        }
+        return graders;
+    }
+
     /// <summary>The event's <c>data</c> object.</summary>
     public static JsonObject BuildData(StepReport r)
     {
@@ -81,7 +121,7 @@ public sealed class RecordMetricsActivity(JobStore store) : TaskActivity<StepRep
             ["step"] = r.Step,
             ["total_steps"] = r.TotalSteps,
             ["scores"] = scores,
-            ["usage"] = new JsonObject { ["completion_tokens"] = u.Tokens, ["samples"] = r.Train.Count },
+            ["usage"] = Usage(r),
             ["errors"] = new JsonObject { ["graders"] = new JsonArray(errors) },
             ["timing"] = new JsonObject
             {
@@ -103,6 +143,10 @@ public sealed class RecordMetricsActivity(JobStore store) : TaskActivity<StepRep
                     ["eval"] = r.Timing.EvalInside,
                     ["total"] = r.Timing.InsideActivities,
                 },
+                // Per grader (the top grader and each sub-grader): how long one sample's grading took, judge and
+                // endpoint calls included; sums over the step's training grades (and validation, when it ran).
+                ["graders"] = GraderTimings(r.Train.Timings),
+                ["valid_graders"] = r.Validation?.Timings is { } vt ? GraderTimings(vt) : null,
             },
             ["diagnostics"] = new JsonObject
             {

@@ -77,6 +77,8 @@ public static class RftOrchestrations
         // The host registers the configured Rft:Device first; in-process users (tests, bench) get the CPU.
         services.TryAddSingleton(RftFunctions.Model.ComputeDevice.Cpu);
         services.TryAddSingleton<JobWorkspace>();
+        // Judges, embeddings and endpoints (unconfigured unless the API registered Rft:Grading first).
+        Grading.GradingRegistration.AddRftGrading(services);
         services.TryAddSingleton<TrainingJobService>();
         return services;
     }

@@ -22,7 +22,7 @@ public sealed class ValidationOrchestrator : TaskOrchestrator<ValidationInput, V
         var t2 = context.CurrentUtcDateTime;
         var totals = GradeTotals.Of(grades);
         return new ValidationResult(totals.RewardMean, totals.Count, totals.SubRewardMeans, totals.SubTypes, totals.ErrorCounts,
-            (t1 - t0).TotalSeconds, (t2 - t1).TotalSeconds);
+            (t1 - t0).TotalSeconds, (t2 - t1).TotalSeconds, totals.JudgeUsage, totals.Timings);
     }
 
     /// <summary>

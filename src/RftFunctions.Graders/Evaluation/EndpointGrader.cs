@@ -17,6 +17,7 @@ internal sealed class EndpointGrader(EndpointGraderConfig config) : CompiledGrad
             return;
         }
         var outcome = await client.GradeAsync(config, context.Sample.ToJson(), context.Item, context.TraceId, ct).ConfigureAwait(false);
+        result.Metadata.Attempts = outcome.Attempts;
         switch (outcome.Status)
         {
             case EndpointGradeStatus.Ok:

@@ -55,6 +55,11 @@ public sealed class GraderResultMetadata
     /// <summary>Every error flag.</summary>
     [JsonPropertyName("errors")] public GraderErrors Errors { get; init; } = new();
 
+    /// <summary>Our addition: HTTP attempts an endpoint grader made (1 = no retry; absent for other graders).</summary>
+    [JsonPropertyName("attempts")]
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public int? Attempts { get; set; }
+
     /// <summary>Our addition: whether the reward reached the grader's pass_threshold (absent without one).</summary>
     [JsonPropertyName("passed")]
     [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]

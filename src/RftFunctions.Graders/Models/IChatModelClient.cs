@@ -58,7 +58,7 @@ public sealed record ChatModelResponse
 
 /// <summary>
 /// A chat model used as a judge by score_model and label_model graders. The app supplies one: the HTTP client for an
-/// OpenAI-compatible endpoint (<see cref="OpenAiCompatibleChatClient"/>) or its own in-process models.
+/// OpenAI-compatible endpoint (<see cref="OpenAiChatJudge"/>) or its own in-process models.
 /// Failures are exceptions; the grader turns them into <c>model_grader_server_error</c>.
 /// </summary>
 public interface IChatModelClient
@@ -69,7 +69,7 @@ public interface IChatModelClient
 
 /// <summary>
 /// Turns texts into embedding vectors for the cosine text_similarity metric: an OpenAI-compatible embeddings endpoint
-/// (<see cref="OpenAiCompatibleEmbeddingProvider"/>) or the app's own model.
+/// (<see cref="OpenAiEmbeddings"/>) or the app's own model.
 /// </summary>
 public interface IEmbeddingProvider
 {

@@ -198,9 +198,10 @@ public static class GraderValidator
                 foreach (var h in headers.EnumerateObject().Where(h => h.Value.ValueKind != JsonValueKind.String))
                     errors.Add(new(Join(Join(path, "headers"), h.Name), $"header values must be strings, got {Kind(h.Value)}"));
         }
-        OptionalNumber(g, path, "rate_limit", errors, min: double.Epsilon);
+        // Upper bounds: a rate above 1000/s or a wait above 2 minutes per attempt is a mistake, not a setting.
+        OptionalNumber(g, path, "rate_limit", errors, min: double.Epsilon, max: 1000);
         OptionalNumber(g, path, "pass_threshold", errors);
-        OptionalNumber(g, path, "timeout", errors, min: double.Epsilon);
+        OptionalNumber(g, path, "timeout", errors, min: double.Epsilon, max: 120);
     }
 
     private static void ValidateRankedList(JsonElement g, string path, List<GraderValidationError> errors)
@@ -453,7 +454,8 @@ public static class GraderValidator
         name.Length > 0 && (char.IsLetter(name[0]) || name[0] == '_') && name.All(c => char.IsLetterOrDigit(c) || c == '_');
 
     /// <summary>Appends a property to a JSON path, quoting names that are not plain identifiers.</summary>
-    internal static string Join(string path, string name) =>
+    /// <summary>A JSON path one level down: <c>$.a.name</c>, or <c>$.a['odd key']</c> for names that are not identifiers.</summary>
+    public static string Join(string path, string name) =>
         IsIdentifier(name) ? $"{path}.{name}" : $"{path}['{name.Replace("'", "\\'", StringComparison.Ordinal)}']";
 
     private static string Kind(JsonElement e) => e.ValueKind switch

@@ -36,7 +36,7 @@ internal sealed class JobsApiServer : IAsyncDisposable
 
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
 
-    public static async Task<JobsApiServer> StartAsync(StorageFixture storage)
+    public static async Task<JobsApiServer> StartAsync(StorageFixture storage, IReadOnlyDictionary<string, string?>? settings = null)
     {
         var prefix = storage.UniqueName("j").Replace("-", "", StringComparison.Ordinal);
         var builder = WebApplication.CreateBuilder();
@@ -47,6 +47,7 @@ internal sealed class JobsApiServer : IAsyncDisposable
             ["Rft:Roles"] = "all",
             ["Rft:ModelCacheDirectory"] = Path.Combine(Path.GetTempPath(), "rft-api-tests", prefix),
         });
+        if (settings is not null) builder.Configuration.AddInMemoryCollection(settings);
         builder.WebHost.UseUrls("http://127.0.0.1:0");
         if (Environment.GetEnvironmentVariable("RFT_TEST_API_LOGS") is null) builder.Logging.ClearProviders();
         builder.Services.AddSingleton(storage.Account);

@@ -1,6 +1,7 @@
 using System.Security.Cryptography;
 using RftFunctions.Functions.Api.Files;
 using RftFunctions.Functions.Api.Models;
+using RftFunctions.Functions.Grading;
 using RftFunctions.Functions.Jobs;
 using RftFunctions.Functions.Orchestrations;
 using RftFunctions.Training.Config;
@@ -14,7 +15,7 @@ namespace RftFunctions.Functions.Api.FineTuning;
 /// OpenAI's line limits), resolves the hyperparameters, copies the files into the <c>jobs</c> container (the job
 /// keeps training even if the user deletes them) and starts the orchestration.
 /// </summary>
-public sealed class FineTuningJobCreator(FileStore files, ModelRegistry models, JobStore store, TrainingJobService jobs)
+public sealed class FineTuningJobCreator(FileStore files, ModelRegistry models, JobStore store, TrainingJobService jobs, GraderCapabilities? graders = null)
 {
     /// <summary>The baseline the hyperparameters resolve against (the config's documented defaults).</summary>
     public static RftTrainingConfig Baseline { get; } = new();
@@ -25,6 +26,8 @@ public sealed class FineTuningJobCreator(FileStore files, ModelRegistry models, 
         ArgumentNullException.ThrowIfNull(request);
         var model = await models.GetAsync(project, request.Model, cancellationToken)
             ?? throw ApiException.BadRequest($"Model {request.Model} is not available for fine-tuning or does not exist.", "model", "model_not_available");
+        // A grader this deployment cannot run would train on zero reward: refuse it here (Grading/GraderCapabilities).
+        if (graders is not null) await graders.RequireRunnableAsync(project, request.Grader, "method.reinforcement.grader", cancellationToken);
         var training = await ReadFileAsync(project, request.TrainingFile, "training_file", DatasetLimits.Training, cancellationToken);
         var validation = await ReadFileAsync(project, request.ValidationFile, "validation_file", DatasetLimits.Validation, cancellationToken);
         var config = request.Resolve(Baseline, training.Examples);

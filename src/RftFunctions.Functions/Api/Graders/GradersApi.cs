@@ -1,5 +1,8 @@
 using System.Text.Json;
+using RftFunctions.Functions.Api.Auth;
+using RftFunctions.Functions.Grading;
 using RftFunctions.Graders.Api;
+using RftFunctions.Graders.Evaluation;
 using RftFunctions.Graders.Validation;
 
 namespace RftFunctions.Functions.Api.Graders;
@@ -16,17 +19,19 @@ public static class GradersApi
         return v1;
     }
 
-    private static async Task<IResult> ValidateAsync(HttpRequest request, CancellationToken cancellationToken)
+    private static async Task<IResult> ValidateAsync(HttpContext context, GraderCapabilities capabilities, CancellationToken cancellationToken)
     {
-        var body = await ApiJson.ReadObjectAsync(request, cancellationToken);
+        var body = await ApiJson.ReadObjectAsync(context.Request, cancellationToken);
         var grader = Required(body, "grader", JsonValueKind.Object);
         var json = Guard(() => GraderApi.ValidateResponseJson(grader));
+        await capabilities.RequireRunnableAsync(ApiProject.Of(context), grader, "grader", cancellationToken);
         return TypedResults.Content(json, "application/json");
     }
 
-    private static async Task<IResult> RunAsync(HttpRequest request, GraderApi graders, CancellationToken cancellationToken)
+    private static async Task<IResult> RunAsync(HttpContext context, GraderServices baseServices, ProjectGraderServices projectServices,
+        GraderCapabilities capabilities, CancellationToken cancellationToken)
     {
-        var body = await ApiJson.ReadObjectAsync(request, cancellationToken);
+        var body = await ApiJson.ReadObjectAsync(context.Request, cancellationToken);
         var grader = Required(body, "grader", JsonValueKind.Object);
         var sample = Required(body, "model_sample", JsonValueKind.String);
         JsonElement? item = null, tools = null;
@@ -35,6 +40,9 @@ public static class GradersApi
         if (body.TryGetProperty("output_tools", out var t) && t.ValueKind != JsonValueKind.Null)
             tools = t.ValueKind == JsonValueKind.Array ? t : throw ApiException.BadRequest("output_tools must be an array.", "output_tools", "invalid_type");
         Guard(() => GraderApi.Validate(grader));
+        var project = ApiProject.Of(context);
+        await capabilities.RequireRunnableAsync(project, grader, "grader", cancellationToken);
+        var graders = new GraderApi(projectServices.For(project, baseServices));
         var result = await graders.RunAsync(new GraderRunRequest { Grader = grader, ModelSample = sample.GetString()!, Item = item, OutputTools = tools }, cancellationToken);
         return TypedResults.Json(result);
     }
