@@ -46,6 +46,8 @@ internal sealed class JobsApiServer : IAsyncDisposable
             ["Rft:HostId"] = prefix,
             ["Rft:Roles"] = "all",
             ["Rft:ModelCacheDirectory"] = Path.Combine(Path.GetTempPath(), "rft-api-tests", prefix),
+            // The tiny model is registered by its path under the temp directory.
+            ["Rft:ModelImportRoot"] = Path.GetTempPath(),
         });
         builder.WebHost.UseUrls("http://127.0.0.1:0");
         if (Environment.GetEnvironmentVariable("RFT_TEST_API_LOGS") is null) builder.Logging.ClearProviders();

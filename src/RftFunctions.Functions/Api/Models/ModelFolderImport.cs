@@ -14,8 +14,9 @@ namespace RftFunctions.Functions.Api.Models;
 public static partial class ModelFolderImport
 {
     /// <summary>The uniform refusal (no server path, nothing about what exists).</summary>
-    public static ApiException NotFound(string path) =>
-        ApiException.BadRequest($"No model folder at path '{path}' under this server's model import root (it must hold config.json, tokenizer.json and *.safetensors, and no symlinks).", "path", "model_folder_not_found");
+    public static ApiException Refused() =>
+        // The caller's path is not echoed either: the answer must not differ by what the caller probed.
+        ApiException.BadRequest("No model folder at that path under this server's model import root (a folder holding config.json, tokenizer.json and *.safetensors, reached through no symlink).", "path", "model_folder_not_found");
 
     /// <summary>True for the files of a Hugging Face model folder; anything else in the folder is not copied.</summary>
     public static bool IsModelFile(string name) => ModelFileName().IsMatch(name);
@@ -26,19 +27,19 @@ public static partial class ModelFolderImport
     /// </summary>
     public static IReadOnlyList<(string Name, FileStream Content)> Open(string root, string path)
     {
-        var realRoot = RealDirectory(Path.GetFullPath(root)) ?? throw NotFound(path);
-        if (path.Contains('\0', StringComparison.Ordinal)) throw NotFound(path);
+        var realRoot = RealDirectory(Path.GetFullPath(root)) ?? throw Refused();
+        if (path.Contains('\0', StringComparison.Ordinal)) throw Refused();
         // Lexical first: the folder must lie under the root however the caller spells it.
         var relative = Path.GetRelativePath(realRoot, Path.GetFullPath(Path.Combine(realRoot, path)));
         if (relative is "." or ".." || relative.StartsWith(".." + Path.DirectorySeparatorChar, StringComparison.Ordinal) || Path.IsPathRooted(relative))
-            throw NotFound(path);
+            throw Refused();
         var folder = realRoot;
         foreach (var part in relative.Split(Path.DirectorySeparatorChar))
         {
             folder = Path.Combine(folder, part);
             // lstat: a symlinked directory anywhere below the root is refused, not followed.
             var info = new DirectoryInfo(folder);
-            if (!info.Exists || info.LinkTarget is not null) throw NotFound(path);
+            if (!info.Exists || info.LinkTarget is not null) throw Refused();
         }
         var opened = new List<(string, FileStream)>();
         try
@@ -46,15 +47,15 @@ public static partial class ModelFolderImport
             foreach (var entry in new DirectoryInfo(folder).EnumerateFileSystemInfos().OrderBy(e => e.Name, StringComparer.Ordinal))
             {
                 if (!IsModelFile(entry.Name)) continue;
-                if (entry.LinkTarget is not null || entry is not FileInfo) throw NotFound(path);
+                if (entry.LinkTarget is not null || entry is not FileInfo) throw Refused();
                 var expected = Path.Combine(folder, entry.Name);
                 var stream = new FileStream(File.OpenHandle(expected, FileMode.Open, FileAccess.Read, FileShare.Read), FileAccess.Read);
                 opened.Add((entry.Name, stream));
-                if (!StillNames(stream.SafeFileHandle, expected)) throw NotFound(path);
+                if (!StillNames(stream.SafeFileHandle, expected)) throw Refused();
             }
             var names = opened.Select(o => o.Item1).ToHashSet(StringComparer.Ordinal);
             if (!names.Contains("config.json") || !names.Contains("tokenizer.json") || !names.Any(n => n.EndsWith(".safetensors", StringComparison.Ordinal)))
-                throw NotFound(path);
+                throw Refused();
             return opened;
         }
         catch

@@ -53,7 +53,7 @@ public static class ModelsApi
         }
         var reference = Text("blob");
         var refused = ApiException.BadRequest(
-            $"No model folder this project can register at blob '{reference}': give 'container/prefix' of a Hugging Face folder (config.json, tokenizer.json, *.safetensors) in this project's folder of the '{options.ModelsContainer}' container ('{options.ModelsContainer}/{project}/...') or of one of its jobs.",
+            $"No model folder this project can register at that blob: give 'container/prefix' of a Hugging Face folder (config.json, tokenizer.json, *.safetensors) in this project's folder of the '{options.ModelsContainer}' container ('{options.ModelsContainer}/{project}/...') or of one of its jobs.",
             "blob", "model_folder_not_found");
         if (ModelRegistry.ParseBlob(reference) is not { } parsed || !await ownership.OwnsAsync(project, parsed.Container, parsed.Prefix, cancellationToken))
             throw refused;
