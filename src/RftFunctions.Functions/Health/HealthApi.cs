@@ -13,7 +13,7 @@ public sealed record HealthStatus(string Status);
 /// <summary>
 /// <c>GET /healthz</c>: 200 when storage is reachable, 503 otherwise. Public by decision (load balancers and probes carry
 /// no key), so anonymous callers get only <c>{"status": ...}</c>; the full report (each storage service, its error,
-/// the account's endpoint, the roles) needs the admin key (docs/security.md).
+/// the account's endpoint, the roles) needs the admin key (docs/security.md), or <c>rft doctor</c> on the host.
 /// </summary>
 public static class HealthApi
 {
@@ -31,8 +31,25 @@ public static class HealthApi
         var status = healthy ? "healthy" : "unhealthy";
         int code = healthy ? StatusCodes.Status200OK : StatusCodes.Status503ServiceUnavailable;
         context.Response.Headers.CacheControl = "no-store";
-        if (!await OperatorKey.IsOperatorAsync(context)) return TypedResults.Json(new HealthStatus(status), statusCode: code);
+        if (!await IsOperatorAsync(context, healthy)) return TypedResults.Json(new HealthStatus(status), statusCode: code);
         var report = new HealthReport(status, probes, storage.Description, options.RoleSet.Order().ToList());
         return TypedResults.Json(report, statusCode: code);
+    }
+
+    /// <summary>
+    /// Admin keys live in storage, so while storage is down no key can be checked and the details stay private; the
+    /// operator then runs <c>rft doctor</c>, which probes the same services with the host's settings.
+    /// </summary>
+    private static async Task<bool> IsOperatorAsync(HttpContext context, bool storageReachable)
+    {
+        if (!storageReachable || OperatorKey.Presented(context.Request) is null) return false;
+        try
+        {
+            return await OperatorKey.IsOperatorAsync(context);
+        }
+        catch (Azure.RequestFailedException)
+        {
+            return false;
+        }
     }
 }
