@@ -1,5 +1,7 @@
 using System.Net;
 using Microsoft.Extensions.Configuration;
+using RftFunctions.Functions.Api;
+using RftFunctions.Functions.Api.Auth;
 using RftFunctions.Functions.Hosting;
 using RftFunctions.Testing;
 using Xunit;
@@ -66,13 +68,20 @@ public sealed class DurableHostingTests(StorageFixture storage)
     }
 
     [Fact]
-    public async Task The_host_serves_the_durable_management_api()
+    public async Task The_host_serves_the_durable_management_api_to_operators_only()
     {
+        var ct = TestContext.Current.CancellationToken;
         await using var host = HostProcess.Start(new Dictionary<string, string> { ["AzureWebJobsStorage"] = storage.ConnectionString });
-        using var client = new HttpClient();
+        using var anonymous = new HttpClient();
+        const string Path = "/runtime/webhooks/durabletask/instances/no-such-instance";
 
-        using var response = await host.WaitForAsync(client, "/runtime/webhooks/durabletask/instances/no-such-instance", TimeSpan.FromSeconds(90), TestContext.Current.CancellationToken);
+        using var refused = await host.WaitForAsync(anonymous, Path, TimeSpan.FromSeconds(90), ct);
+        var (_, adminKey) = await new ApiKeyStore(storage.Account, new ApiOptions()).CreateAdminAsync(ct);
+        using var admin = new HttpClient();
+        admin.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", adminKey);
+        using var response = await admin.GetAsync(new Uri(host.BaseAddress, Path), ct);
 
+        Assert.True(refused.StatusCode == HttpStatusCode.Unauthorized, $"{(int)refused.StatusCode}\n{host.Output}");
         Assert.True(response.StatusCode == HttpStatusCode.NotFound, $"{(int)response.StatusCode}\n{host.Output}");
     }
 }

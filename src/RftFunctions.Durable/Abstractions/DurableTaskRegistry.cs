@@ -70,6 +70,9 @@ public sealed class DurableTaskRegistry
     /// <summary>Every pool some registered activity runs in, plus the default pool.</summary>
     public IReadOnlySet<string> Pools => _activities.Values.Select(a => a.Pool).Append(DefaultPool).ToHashSet(StringComparer.Ordinal);
 
+    /// <summary>True when an orchestrator of that name (case-insensitive) is registered.</summary>
+    public bool HasOrchestrator(TaskName name) => _orchestrators.ContainsKey(name);
+
     internal bool TryCreateOrchestrator(TaskName name, IServiceProvider services, out ITaskOrchestrator orchestrator)
     {
         orchestrator = null!;

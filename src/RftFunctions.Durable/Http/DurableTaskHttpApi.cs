@@ -39,9 +39,16 @@ public static class DurableTaskHttpApi
     /// <summary>
     /// Maps GET/DELETE <c>instances/{id}</c>, POST <c>instances/{id}/raiseEvent/{name}</c>, <c>terminate</c>,
     /// <c>suspend</c>, <c>resume</c>, GET <c>instances</c> (query), DELETE <c>instances</c> (purge by filter) and POST
-    /// <c>orchestrators/{name}/{id?}</c> (start).
+    /// <c>orchestrators/{name}/{id?}</c> (start). The group carries no authentication of its own: the host adds its
+    /// operator filter to the returned group (Functions guards this surface with its system key).
     /// </summary>
-    public static RouteGroupBuilder MapDurableTaskManagementApi(this IEndpointRouteBuilder endpoints, string prefix = DefaultPrefix)
+    /// <param name="endpoints">Where to map.</param>
+    /// <param name="prefix">The group's path.</param>
+    /// <param name="canStart">Which orchestrators the start route may start. A name that is not registered is always
+    /// refused (404) before anything is written; a registered one that this predicate refuses answers 403 (an
+    /// application whose orchestrators are all started by its own code passes <c>_ => false</c>). Null: every
+    /// registered orchestrator.</param>
+    public static RouteGroupBuilder MapDurableTaskManagementApi(this IEndpointRouteBuilder endpoints, string prefix = DefaultPrefix, Func<string, bool>? canStart = null)
     {
         var group = endpoints.MapGroup(prefix);
         group.MapGet("/instances/{instanceId}", GetStatusAsync);
@@ -55,7 +62,8 @@ public static class DurableTaskHttpApi
             ControlAsync(client, instanceId, c => c.ResumeInstanceAsync(instanceId, reason, http.RequestAborted), http.RequestAborted));
         group.MapGet("/instances", ListAsync);
         group.MapDelete("/instances", PurgeManyAsync);
-        group.MapPost("/orchestrators/{functionName}/{instanceId?}", StartAsync);
+        group.MapPost("/orchestrators/{functionName}/{instanceId?}", (HttpContext http, DurableTaskClient client, string functionName, string? instanceId) =>
+            StartAsync(http, client, functionName, instanceId, canStart ?? (_ => true)));
         return group;
     }
 
@@ -190,8 +198,16 @@ public static class DurableTaskHttpApi
         return Results.Ok(Array.Empty<object>());
     }
 
-    private static async Task<IResult> StartAsync(HttpContext http, DurableTaskClient client, string functionName, string? instanceId)
+    private static async Task<IResult> StartAsync(HttpContext http, DurableTaskClient client, string functionName, string? instanceId, Func<string, bool> canStart)
     {
+        // Refused before the body is read and before any instance row exists: an unknown name would otherwise leave a
+        // Pending row no worker ever runs, and an internal orchestrator started with a crafted input acts with the
+        // app's authority (e.g. re-training another project's job).
+        var registry = http.RequestServices.GetService(typeof(DurableTaskRegistry)) as DurableTaskRegistry;
+        if (registry is null || !registry.HasOrchestrator(functionName))
+            return Results.NotFound(new { message = $"No orchestrator named '{functionName}' can be started here." });
+        if (!canStart(functionName))
+            return Results.Json(new { message = $"'{functionName}' is started by the application itself, not through this API." }, statusCode: StatusCodes.Status403Forbidden);
         object? input = null;
         // A chunked body (HttpClient's JsonContent sends one) has no Content-Length but is still the input.
         if (http.Request.ContentLength is > 0 || http.Request.Headers.TransferEncoding.Count > 0)

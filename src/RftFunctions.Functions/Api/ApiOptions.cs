@@ -28,6 +28,13 @@ public sealed record ApiOptions
     /// <summary>Where registered models are downloaded for serving; empty means a folder under the temp directory.</summary>
     public string ModelCacheDirectory { get; init; } = "";
 
+    /// <summary>
+    /// The only server folder <c>POST /v1/models</c> with <c>path</c> may read from (<c>Rft__ModelImportRoot</c>); paths
+    /// are taken relative to it and no symlink is followed. Empty (the default): path registration over HTTP is refused
+    /// and only the operator's CLI (<c>rft models register --path</c>) reads server folders.
+    /// </summary>
+    public string ModelImportRoot { get; init; } = "";
+
     /// <summary>Names derived from <see cref="StoragePrefix"/>.</summary>
     public string FilesTable => Prefix + "Files";
 

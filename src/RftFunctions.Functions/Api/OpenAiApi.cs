@@ -27,6 +27,7 @@ public static class OpenAiApi
         services.AddSingleton<ApiKeyStore>();
         services.AddSingleton<FileStore>();
         services.AddSingleton<ModelRegistry>();
+        services.AddSingleton<ModelBlobOwnership>();
         // The host registers the configured Rft:Device first; in-process users (tests) get the CPU.
         services.TryAddSingleton(RftFunctions.Model.ComputeDevice.Cpu);
         services.AddSingleton<ModelCache>();

@@ -20,15 +20,15 @@ namespace RftFunctions.Functions.Demo;
 public static class DemoUserSteps
 {
     /// <summary>
-    /// Uploads the base model folder to <c>models/demo-base/{key}/</c> (files already there with the same size are
-    /// kept, so later runs upload nothing) and registers it as <c>gene-demo-base-{key}</c> unless it already is.
+    /// Uploads the base model folder to <c>models/{project}/demo-base/{key}/</c> (the demo project's own folder, the only
+    /// one its key may register; files already there with the same size are kept, so later runs upload nothing) and registers it as <c>gene-demo-base-{key}</c> unless it already is.
     /// Returns the model id.
     /// </summary>
     public static async Task<string> RegisterBaseModelAsync(DemoPlatform platform, string folder, string key, CancellationToken ct)
     {
         var container = platform.Storage.CreateBlobServiceClient().GetBlobContainerClient(platform.Api.ModelsContainer);
         await container.CreateIfNotExistsAsync(cancellationToken: ct);
-        var prefix = $"demo-base/{key}/";
+        var prefix = $"{platform.Api.DevelopmentProject}/demo-base/{key}/";
         var stored = new Dictionary<string, long>(StringComparer.Ordinal);
         await foreach (var blob in container.GetBlobsAsync(new GetBlobsOptions { Prefix = prefix }, ct))
             stored[blob.Name] = blob.Properties.ContentLength ?? -1;

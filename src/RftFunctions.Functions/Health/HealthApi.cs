@@ -1,4 +1,4 @@
-using Microsoft.AspNetCore.Http.HttpResults;
+using RftFunctions.Functions.Api.Auth;
 using RftFunctions.Functions.Hosting;
 using RftFunctions.Storage;
 
@@ -7,7 +7,14 @@ namespace RftFunctions.Functions.Health;
 /// <summary>The health report: overall status, each storage service, and the roles this process runs.</summary>
 public sealed record HealthReport(string Status, IReadOnlyList<ServiceProbe> Storage, string StorageAccount, IReadOnlyList<string> Roles);
 
-/// <summary><c>GET /healthz</c>: 200 when storage is reachable, 503 naming what failed otherwise.</summary>
+/// <summary>What an anonymous caller learns: healthy or unhealthy, nothing about the storage account behind it.</summary>
+public sealed record HealthStatus(string Status);
+
+/// <summary>
+/// <c>GET /healthz</c>: 200 when storage is reachable, 503 otherwise. Public by decision (load balancers and probes carry
+/// no key), so anonymous callers get only <c>{"status": ...}</c>; the full report (each storage service, its error,
+/// the account's endpoint, the roles) needs the admin key (docs/security.md), or <c>rft doctor</c> on the host.
+/// </summary>
 public static class HealthApi
 {
     public static IEndpointRouteBuilder MapHealthApi(this IEndpointRouteBuilder app)
@@ -16,12 +23,33 @@ public static class HealthApi
         return app;
     }
 
-    private static async Task<JsonHttpResult<HealthReport>> GetHealth(
-        StorageHealth health, StorageAccount storage, RftHostOptions options, CancellationToken cancellationToken)
+    private static async Task<IResult> GetHealth(
+        HttpContext context, StorageHealth health, StorageAccount storage, RftHostOptions options, CancellationToken cancellationToken)
     {
         var probes = await health.ProbeAsync(cancellationToken);
         bool healthy = probes.All(p => p.Ok);
-        var report = new HealthReport(healthy ? "healthy" : "unhealthy", probes, storage.Description, options.RoleSet.Order().ToList());
-        return TypedResults.Json(report, statusCode: healthy ? StatusCodes.Status200OK : StatusCodes.Status503ServiceUnavailable);
+        var status = healthy ? "healthy" : "unhealthy";
+        int code = healthy ? StatusCodes.Status200OK : StatusCodes.Status503ServiceUnavailable;
+        context.Response.Headers.CacheControl = "no-store";
+        if (!await IsOperatorAsync(context, healthy)) return TypedResults.Json(new HealthStatus(status), statusCode: code);
+        var report = new HealthReport(status, probes, storage.Description, options.RoleSet.Order().ToList());
+        return TypedResults.Json(report, statusCode: code);
+    }
+
+    /// <summary>
+    /// Admin keys live in storage, so while storage is down no key can be checked and the details stay private; the
+    /// operator then runs <c>rft doctor</c>, which probes the same services with the host's settings.
+    /// </summary>
+    private static async Task<bool> IsOperatorAsync(HttpContext context, bool storageReachable)
+    {
+        if (!storageReachable || OperatorKey.Presented(context.Request) is null) return false;
+        try
+        {
+            return await OperatorKey.IsOperatorAsync(context);
+        }
+        catch (Azure.RequestFailedException)
+        {
+            return false;
+        }
     }
 }

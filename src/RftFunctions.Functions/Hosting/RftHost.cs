@@ -1,5 +1,4 @@
 using RftFunctions.Durable;
-using RftFunctions.Durable.Http;
 using RftFunctions.Functions.Health;
 using RftFunctions.Functions.Orchestrations;
 using RftFunctions.Model;
@@ -71,18 +70,8 @@ public static class RftHost
             builder.Services.AddHostedService<RftFunctions.Functions.Triggers.CheckpointManifestScan>();
 
         await using var app = builder.Build();
-        app.MapHealthApi();
-        // The Functions management surface, for operators (status, raise event, terminate, suspend/resume, purge).
-        app.MapDurableTaskManagementApi();
-        // A worker-only process (rft worker --pools ...) serves no API: requests belong to the api role.
-        if (options.RoleSet.Contains("all") || options.RoleSet.Contains("api"))
-        {
-            RftFunctions.Functions.Api.OpenAiApi.MapOpenAiApi(app);
-            // The live dashboard page; it reads the /v1 jobs API with the user's key.
-            RftFunctions.Functions.Dashboard.DashboardEndpoints.MapDashboard(app);
-            // Event Grid's blob events (datasets uploads, checkpoint manifests) when infra turns them on.
-            RftFunctions.Functions.Triggers.EventGridWebhook.MapEventGridWebhook(app);
-        }
+        // Every route is mapped there (and only there): the route-coverage test walks the same table.
+        RftEndpoints.Map(app, options);
         app.Logger.LogInformation("RftFunctions host: roles {Roles}, storage {Storage}, content root {Root}",
             string.Join(",", options.RoleSet.Order()), account.Description, root);
         await app.RunAsync(cancellationToken == default ? app.Lifetime.ApplicationStopping : cancellationToken);

@@ -48,6 +48,8 @@ internal sealed class ApiServer : IAsyncDisposable
             ["Rft:Roles"] = "api",
             ["Rft:BlobTriggerPollMilliseconds"] = "200",
             ["Rft:ModelCacheDirectory"] = Path.Combine(Path.GetTempPath(), "rft-api-tests", prefix),
+            // Tests register the tiny models they build under the temp directory by path, as an operator would allow.
+            ["Rft:ModelImportRoot"] = Path.GetTempPath(),
         };
         foreach (var (key, value) in settings ?? new Dictionary<string, string?>()) values[key] = value;
         builder.Configuration.AddInMemoryCollection(values);

@@ -241,6 +241,8 @@ public sealed class BadInputTests(StorageFixture storage)
                 ["Rft__DevelopmentApiKey"] = Key,
                 ["Rft__DevelopmentProject"] = "bad",
                 ["Rft__Roles"] = "api",
+                // The cases register models by path under the temp directory.
+                ["Rft__ModelImportRoot"] = Path.GetTempPath(),
                 ["Rft__MaxUploadBytes"] = MaxUploadBytes.ToString(System.Globalization.CultureInfo.InvariantCulture),
                 // Under the prefix, so the snapshot covers the task hub too and no refused job can start an orchestration unseen.
                 ["AzureFunctionsJobHost__extensions__durableTask__hubName"] = prefix + "hub",

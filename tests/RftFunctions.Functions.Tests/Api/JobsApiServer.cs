@@ -46,6 +46,8 @@ internal sealed class JobsApiServer : IAsyncDisposable
             ["Rft:HostId"] = prefix,
             ["Rft:Roles"] = "all",
             ["Rft:ModelCacheDirectory"] = Path.Combine(Path.GetTempPath(), "rft-api-tests", prefix),
+            // The tiny model is registered by its path under the temp directory.
+            ["Rft:ModelImportRoot"] = Path.GetTempPath(),
         });
         if (settings is not null) builder.Configuration.AddInMemoryCollection(settings);
         builder.WebHost.UseUrls("http://127.0.0.1:0");

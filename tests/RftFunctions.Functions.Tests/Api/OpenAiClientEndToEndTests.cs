@@ -45,12 +45,12 @@ public sealed class OpenAiClientEndToEndTests(StorageFixture storage)
         using (var ready = await host.WaitForAsync(http, "/v1/models", TimeSpan.FromSeconds(120), _ct))
             await ApiAssert.OkAsync(ready);
 
-        // An operator copies a Hugging Face folder into Blob Storage and registers it by prefix (our addition).
-        var models = storage.Account.CreateBlobServiceClient().GetBlobContainerClient(prefix + "basemodels");
+        // A Hugging Face folder copied into the project's own folder of the models container is registered by prefix (our addition).
+        var models = storage.Account.CreateBlobServiceClient().GetBlobContainerClient(prefix.ToLowerInvariant() + "models");
         await models.CreateIfNotExistsAsync(cancellationToken: _ct);
         foreach (var file in Directory.EnumerateFiles(JobFixtures.ModelFolder))
-            await models.GetBlobClient("tiny/" + Path.GetFileName(file)).UploadAsync(file, overwrite: true, _ct);
-        await ApiAssert.OkAsync(await http.PostJson("v1/models", JsonSerializer.Serialize(new { id = "tiny-blob", blob = $"{models.Name}/tiny" })));
+            await models.GetBlobClient("e2e/tiny/" + Path.GetFileName(file)).UploadAsync(file, overwrite: true, _ct);
+        await ApiAssert.OkAsync(await http.PostJson("v1/models", JsonSerializer.Serialize(new { id = "tiny-blob", blob = $"{models.Name}/e2e/tiny" })));
 
         var client = new OpenAIClient(new ApiKeyCredential(Key), new OpenAIClientOptions { Endpoint = new Uri(host.BaseAddress, "v1") });
         var files = client.GetOpenAIFileClient();

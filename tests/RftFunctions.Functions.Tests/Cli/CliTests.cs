@@ -247,7 +247,16 @@ public sealed class CliTests(StorageFixture storage)
         };
         await using var worker = HostProcess.Start(settings, "worker", ["--pools", "gpu,cpu"]);
         using var client = new HttpClient { BaseAddress = worker.BaseAddress };
-        using var health = await worker.WaitForAsync(client, "/healthz", TimeSpan.FromSeconds(90), _ct);
+        using var anonymous = await worker.WaitForAsync(client, "/healthz", TimeSpan.FromSeconds(90), _ct);
+        Assert.Equal("""{"status":"healthy"}""", await anonymous.Content.ReadAsStringAsync(_ct));
+        // The roles are a detail for operators: an admin key from `rft keys create --admin` shows them.
+        var created = await RftCli.RunAsync(settings, "keys", "create", "--admin");
+        Assert.True(created.Code == 0, created.ToString());
+        using var adminKey = JsonDocument.Parse(created.Stdout);
+        Assert.True(adminKey.RootElement.GetProperty("admin").GetBoolean());
+        using var detailed = new HttpRequestMessage(HttpMethod.Get, "/healthz");
+        detailed.Headers.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", adminKey.RootElement.GetProperty("key").GetString());
+        using var health = await client.SendAsync(detailed, _ct);
         using var report = JsonDocument.Parse(await health.Content.ReadAsStringAsync(_ct));
         Assert.Equal(["pool:cpu", "pool:gpu"], report.RootElement.GetProperty("roles").EnumerateArray().Select(r => r.GetString()));
         using var request = new HttpRequestMessage(HttpMethod.Get, "/v1/models");

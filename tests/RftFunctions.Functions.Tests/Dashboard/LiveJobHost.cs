@@ -50,6 +50,8 @@ internal sealed class LiveJobHost : IAsyncDisposable
             // job's records final when it is (CheckpointEvaluationTests cover the evaluations).
             ["Rft__CheckpointScanSeconds"] = "0",
             ["Rft__ModelCacheDirectory"] = Path.Combine(scratch, "model-cache"),
+            // The tiny model is registered by its path in the scratch folder.
+            ["Rft__ModelImportRoot"] = scratch,
             ["AzureFunctionsJobHost__extensions__durableTask__hubName"] = "dash" + prefix.Replace("-", "", StringComparison.Ordinal),
             ["AzureFunctionsJobHost__extensions__durableTask__storageProvider__maxQueuePollingInterval"] = "00:00:00.500",
         });

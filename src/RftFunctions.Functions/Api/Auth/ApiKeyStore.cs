@@ -17,11 +17,18 @@ public sealed record ApiKeyInfo(string Id, string Project, string Hint, long Cre
 /// <summary>
 /// API keys in Table storage. A key is stored only as its SHA-256 hash (the row key), so a leaked table holds no usable
 /// key; each maps to one project. The development key from settings is accepted without being stored.
+/// Operator (admin) keys live in the same table under their own partition and map to no project: they open the
+/// operator surfaces (durable management, health details) and never <c>/v1</c>; see docs/security.md.
 /// </summary>
 public sealed partial class ApiKeyStore(StorageAccount storage, ApiOptions options)
 {
+    /// <summary>The project column of an admin key as listed (admin keys belong to no project).</summary>
+    public const string AdminProject = "(admin)";
+
     private const string Partition = "apikey";
+    private const string AdminPartition = "adminkey";
     private const string KeyPrefix = "sk-rft-";
+    private const string AdminKeyPrefix = "sk-rft-admin-";
     private readonly TableClient _table = storage.CreateTableServiceClient().GetTableClient(options.ApiKeysTable);
     private int _created;
 
@@ -51,6 +58,34 @@ public sealed partial class ApiKeyStore(StorageAccount storage, ApiOptions optio
         return (info, secret);
     }
 
+    /// <summary>Creates an operator key; the returned secret is shown once and never stored.</summary>
+    public async Task<(ApiKeyInfo Info, string Secret)> CreateAdminAsync(CancellationToken cancellationToken = default)
+    {
+        await EnsureTableAsync(cancellationToken);
+        var secret = AdminKeyPrefix + Base64Url(RandomNumberGenerator.GetBytes(32));
+        var info = new ApiKeyInfo("adm_" + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(8)), AdminProject,
+            $"{AdminKeyPrefix}...{secret[^4..]}", DateTimeOffset.UtcNow.ToUnixTimeSeconds());
+        await _table.AddEntityAsync(new TableEntity(AdminPartition, Hash(secret))
+        {
+            ["KeyId"] = info.Id,
+            ["Hint"] = info.Hint,
+            ["CreatedAtUnix"] = info.CreatedAt,
+        }, cancellationToken);
+        return (info, secret);
+    }
+
+    /// <summary>
+    /// True when <paramref name="presented"/> is a live operator key. A point read of its hash: no admin key stored
+    /// means nothing ever matches, so the operator surfaces stay shut until an operator creates one.
+    /// </summary>
+    public async Task<bool> IsAdminAsync(string presented, CancellationToken cancellationToken = default)
+    {
+        if (string.IsNullOrEmpty(presented)) return false;
+        await EnsureTableAsync(cancellationToken);
+        var row = await _table.GetEntityIfExistsAsync<TableEntity>(AdminPartition, Hash(presented), cancellationToken: cancellationToken);
+        return row.HasValue;
+    }
+
     /// <summary>The project a presented key acts for, or null when the key is unknown or revoked.</summary>
     public async Task<string?> ResolveAsync(string presented, CancellationToken cancellationToken = default)
     {
@@ -62,24 +97,25 @@ public sealed partial class ApiKeyStore(StorageAccount storage, ApiOptions optio
         return row.HasValue ? row.Value!.GetString("Project") : null;
     }
 
-    /// <summary>Every stored key (optionally of one project), oldest first.</summary>
-    public async Task<IReadOnlyList<ApiKeyInfo>> ListAsync(string? project = null, CancellationToken cancellationToken = default)
+    /// <summary>Every stored project key (optionally of one project), oldest first; with <paramref name="admin"/>, the operator keys instead.</summary>
+    public async Task<IReadOnlyList<ApiKeyInfo>> ListAsync(string? project = null, CancellationToken cancellationToken = default, bool admin = false)
     {
         await EnsureTableAsync(cancellationToken);
         var keys = new List<ApiKeyInfo>();
-        await foreach (var e in _table.QueryAsync<TableEntity>(x => x.PartitionKey == Partition, cancellationToken: cancellationToken))
+        var partition = admin ? AdminPartition : Partition;
+        await foreach (var e in _table.QueryAsync<TableEntity>(x => x.PartitionKey == partition, cancellationToken: cancellationToken))
         {
-            var info = ToInfo(e);
-            if (project is null || info.Project == project) keys.Add(info);
+            var info = admin ? ToInfo(e) with { Project = AdminProject } : ToInfo(e);
+            if (admin || project is null || info.Project == project) keys.Add(info);
         }
         return keys.OrderBy(k => k.CreatedAt).ThenBy(k => k.Id, StringComparer.Ordinal).ToList();
     }
 
-    /// <summary>Revokes (deletes) a key by its id; false when there is none.</summary>
+    /// <summary>Revokes (deletes) a project or operator key by its id; false when there is none.</summary>
     public async Task<bool> RevokeAsync(string keyId, CancellationToken cancellationToken = default)
     {
         await EnsureTableAsync(cancellationToken);
-        await foreach (var e in _table.QueryAsync<TableEntity>(x => x.PartitionKey == Partition, cancellationToken: cancellationToken))
+        await foreach (var e in _table.QueryAsync<TableEntity>(x => x.PartitionKey == Partition || x.PartitionKey == AdminPartition, cancellationToken: cancellationToken))
         {
             if (e.GetString("KeyId") != keyId) continue;
             await _table.DeleteEntityAsync(e.PartitionKey, e.RowKey, ETag.All, cancellationToken);

@@ -5,21 +5,35 @@ using RftFunctions.Storage;
 namespace RftFunctions.Functions.Api.Auth;
 
 /// <summary>
-/// <c>rft keys create --project P</c> (prints the key once), <c>rft keys list [--project P]</c>,
-/// <c>rft keys revoke KEY_ID</c>: manages API keys directly in the configured storage (keys cannot be made through the
-/// API, which needs a key).
+/// <c>rft keys create --project P</c> (prints the key once), <c>rft keys create --admin</c> (an operator key, printed
+/// once), <c>rft keys list [--project P | --admin]</c>, <c>rft keys revoke KEY_ID</c>: manages API keys directly in the
+/// configured storage (keys cannot be made through the API, which needs a key; whoever runs this holds the storage
+/// credential, which is the operator's by definition).
 /// </summary>
 public static class KeysCommand
 {
     /// <summary>Runs the verb; exit code 0 on success, 1 on failure, 2 on bad usage.</summary>
     public static async Task<int> RunAsync(string[] args)
     {
-        const string usage = "usage: rft keys create --project P | rft keys list [--project P] | rft keys revoke KEY_ID";
+        const string usage = "usage: rft keys create (--project P | --admin) | rft keys list [--project P | --admin] | rft keys revoke KEY_ID";
         if (args.Length == 0) return await UsageAsync(usage);
         var (store, rest) = Open<ApiKeyStore>(args[1..], (account, options) => new ApiKeyStore(account, options));
         var project = Option(rest, "--project");
+        var admin = rest.Contains("--admin");
+        if (admin && project is not null) return await UsageAsync(usage);
         switch (args[0])
         {
+            case "create" when admin:
+                var (adminInfo, adminSecret) = await store.CreateAdminAsync();
+                Print(new
+                {
+                    id = adminInfo.Id,
+                    admin = true,
+                    key = adminSecret,
+                    created_at = adminInfo.CreatedAt,
+                    note = "store the key now: it is not shown again; it opens the operator surfaces (see docs/security.md), never /v1",
+                });
+                return 0;
             case "create":
                 if (project is null) return await UsageAsync(usage);
                 try
@@ -35,7 +49,7 @@ public static class KeysCommand
                 Print(new { id = info.Id, project = info.Project, key = secret, created_at = info.CreatedAt, note = "store the key now: it is not shown again" });
                 return 0;
             case "list":
-                Print((await store.ListAsync(project)).Select(k => new { id = k.Id, project = k.Project, hint = k.Hint, created_at = k.CreatedAt }));
+                Print((await store.ListAsync(project, admin: admin)).Select(k => new { id = k.Id, project = k.Project, hint = k.Hint, created_at = k.CreatedAt }));
                 return 0;
             case "revoke":
                 var keyId = rest.FirstOrDefault(a => !a.StartsWith('-'));

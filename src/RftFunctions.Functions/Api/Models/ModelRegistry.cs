@@ -66,6 +66,45 @@ public sealed partial class ModelRegistry(StorageAccount storage, ApiOptions opt
     }
 
     /// <summary>
+    /// Uploads the model files of a folder under the operator's import root (<see cref="ModelFolderImport"/>: no
+    /// symlinks followed, only model files, one uniform refusal) as base model <paramref name="id"/> of
+    /// <paramref name="project"/>, into the project's own folder of the models container.
+    /// </summary>
+    public async Task<ModelObject> RegisterImportAsync(string project, string id, string root, string path, CancellationToken cancellationToken)
+    {
+        ValidateId(id);
+        var files = ModelFolderImport.Open(root, path);
+        try
+        {
+            await EnsureAsync(cancellationToken);
+            if (await GetAsync(project, id, cancellationToken) is not null)
+                throw new ApiException(409, $"Model '{id}' is already registered.", "id", "model_exists");
+            var container = _blobs.GetBlobContainerClient(options.ModelsContainer);
+            var prefix = $"{project}/{Uri.EscapeDataString(id)}/";
+            long bytes = 0;
+            foreach (var (name, content) in files)
+            {
+                await container.GetBlobClient(prefix + name).UploadAsync(content, overwrite: true, cancellationToken);
+                bytes += content.Length;
+            }
+            return await RegisterStoredAsync(project, id, options.ModelsContainer, prefix, cancellationToken, bytes);
+        }
+        finally
+        {
+            foreach (var (_, content) in files) await content.DisposeAsync();
+        }
+    }
+
+    /// <summary>Splits <c>container/prefix</c> (the API's <c>blob</c>); null when it is not of that shape.</summary>
+    public static (string Container, string Prefix)? ParseBlob(string blob)
+    {
+        var slash = blob.IndexOf('/', StringComparison.Ordinal);
+        var container = slash < 0 ? blob : blob[..slash];
+        var prefix = slash < 0 ? "" : blob[(slash + 1)..].Trim('/');
+        return ContainerName().IsMatch(container) && prefix.Length > 0 ? (container, prefix) : null;
+    }
+
+    /// <summary>
     /// Registers a base model whose Hugging Face folder is already in Blob Storage (<c>container/prefix</c> in this
     /// storage account), by reference: nothing is copied. The folder must hold config.json, tokenizer.json and at least
     /// one *.safetensors file at its top level.

@@ -4,7 +4,7 @@ using RftFunctions.Functions.Api.Chat;
 
 namespace RftFunctions.Functions.Api.Models;
 
-/// <summary><c>/v1/models</c>: list, retrieve, register a base model from a server-local folder, delete a fine-tuned model.</summary>
+/// <summary><c>/v1/models</c>: list, retrieve, register a base model (from the project's own blobs or the operator's import root), delete a fine-tuned model.</summary>
 public static class ModelsApi
 {
     /// <summary>Maps the endpoints under <paramref name="v1"/>.</summary>
@@ -24,10 +24,14 @@ public static class ModelsApi
     private static async Task<IResult> RetrieveAsync(HttpContext context, string modelId, ModelRegistry registry, CancellationToken cancellationToken) =>
         ApiJson.Ok((await registry.GetAsync(ApiProject.Of(context), modelId, cancellationToken))?.Model ?? throw ApiException.NotFound("model", modelId, "model"));
 
-    /// <summary>Our addition: <c>{"id": NAME, "path": FOLDER}</c> registers a base model from a folder the server can read
-    /// (uploaded into the models container); <c>{"id": NAME, "blob": "container/prefix"}</c> registers one already in
-    /// Blob Storage, by reference.</summary>
-    private static async Task<IResult> RegisterAsync(HttpContext context, ModelRegistry registry, CancellationToken cancellationToken)
+    /// <summary>
+    /// Our addition: <c>{"id": NAME, "blob": "container/prefix"}</c> registers a Hugging Face folder already in Blob
+    /// Storage, by reference, when the caller's project owns it (<see cref="ModelBlobOwnership"/>);
+    /// <c>{"id": NAME, "path": FOLDER}</c> uploads one from under the operator's <c>Rft:ModelImportRoot</c> (unset: refused).
+    /// Every folder the caller may not register, or that does not exist, gets the same answer, so nothing is learned about
+    /// other projects or the server's folders. Anything else is the operator's, with <c>rft models register</c>.
+    /// </summary>
+    private static async Task<IResult> RegisterAsync(HttpContext context, ModelRegistry registry, ModelBlobOwnership ownership, ApiOptions options, CancellationToken cancellationToken)
     {
         var body = await ApiJson.ReadObjectAsync(context.Request, cancellationToken);
         string Text(string name) =>
@@ -39,10 +43,29 @@ public static class ModelsApi
         bool hasBlob = body.TryGetProperty("blob", out var blob) && blob.ValueKind != JsonValueKind.Null;
         bool hasPath = body.TryGetProperty("path", out var path) && path.ValueKind != JsonValueKind.Null;
         if (hasBlob == hasPath)
-            throw ApiException.BadRequest("Give exactly one of 'path' (a folder the server can read) or 'blob' ('container/prefix').", hasBlob ? "blob" : "path", "missing_required_parameter");
-        return hasBlob
-            ? ApiJson.Ok(await registry.RegisterBlobAsync(ApiProject.Of(context), id, Text("blob"), cancellationToken))
-            : ApiJson.Ok(await registry.RegisterFolderAsync(ApiProject.Of(context), id, Text("path"), cancellationToken));
+            throw ApiException.BadRequest("Give exactly one of 'path' (a folder under the server's model import root) or 'blob' ('container/prefix').", hasBlob ? "blob" : "path", "missing_required_parameter");
+        var project = ApiProject.Of(context);
+        if (hasPath)
+        {
+            if (string.IsNullOrWhiteSpace(options.ModelImportRoot))
+                throw new ApiException(403, "Registering models from server folders is disabled on this deployment; register a folder in Blob Storage with 'blob'.", "path", "model_import_disabled");
+            return ApiJson.Ok(await registry.RegisterImportAsync(project, id, options.ModelImportRoot, Text("path"), cancellationToken));
+        }
+        var reference = Text("blob");
+        var refused = ApiException.BadRequest(
+            $"No model folder this project can register at that blob: give 'container/prefix' of a Hugging Face folder (config.json, tokenizer.json, *.safetensors) in this project's folder of the '{options.ModelsContainer}' container ('{options.ModelsContainer}/{project}/...') or of one of its jobs.",
+            "blob", "model_folder_not_found");
+        if (ModelRegistry.ParseBlob(reference) is not { } parsed || !await ownership.OwnsAsync(project, parsed.Container, parsed.Prefix, cancellationToken))
+            throw refused;
+        try
+        {
+            return ApiJson.Ok(await registry.RegisterBlobAsync(project, id, reference, cancellationToken));
+        }
+        catch (ApiException e) when (e.Error.Param == "blob")
+        {
+            // A missing folder of the caller's own reads exactly like another project's.
+            throw refused;
+        }
     }
 
     private static async Task<IResult> DeleteAsync(HttpContext context, string modelId, ModelRegistry registry, ModelCache cache, CancellationToken cancellationToken)
