@@ -34,7 +34,9 @@ public sealed class GradeActivity(JobWorkspace workspace) : TaskActivity<GradeIn
             GradingSample.Create(s.Text, job.Spec.OutputJsonRequired, truncated: s.Truncated),
             JsonSerializer.SerializeToElement(examples[s.Example].Item),
             $"{input.JobId}-{input.Step}-{input.Split}-{s.Example}-{s.Sample}")).ToList();
-        var results = await new BatchGrader(job.Grader, workspace.GraderServices).GradeAsync(contexts, ct);
+        // The job's project: its python graders run in that project's sandboxed workers only.
+        var services = workspace.GraderServices with { Project = job.Spec.Project };
+        var results = await new BatchGrader(job.Grader, services).GradeAsync(contexts, ct);
 
         var grades = results.Select(r => new StoredGrade(r.Reward, r.SubRewards, Categories(r))).ToList();
         var subSums = new Dictionary<string, double>(StringComparer.Ordinal);

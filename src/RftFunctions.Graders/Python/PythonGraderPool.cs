@@ -65,6 +65,9 @@ public sealed class PythonGraderPool : IAsyncDisposable
     /// <summary>How many worker processes have been started so far (replacements included).</summary>
     public int WorkersStarted => Volatile.Read(ref _workersStarted);
 
+    /// <summary>Calls holding a worker slot now (running, or starting their worker).</summary>
+    public int RunningCalls => _scheduler.Busy;
+
     /// <summary>Worker processes alive now.</summary>
     public int LiveWorkers => _live.Count;
 

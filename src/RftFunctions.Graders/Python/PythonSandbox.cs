@@ -146,15 +146,15 @@ public sealed class PythonSandbox
             if (p.ExitCode == 0 && output == expected)
                 return new PythonSandboxStatus(PythonSandboxMode.Bubblewrap, true, "python graders run in a bubblewrap sandbox");
             var error = stderr.GetAwaiter().GetResult().Trim();
-            return Unavailable($"bubblewrap failed (exit code {p.ExitCode}): {Tail(error.Length > 0 ? error : output)}");
+            return Unavailable($"the bubblewrap sandbox failed to start (exit code {p.ExitCode})", Tail(error.Length > 0 ? error : output));
         }
         catch (System.ComponentModel.Win32Exception e)
         {
-            return Unavailable($"bubblewrap could not be started: {e.Message}");
+            return Unavailable("bubblewrap could not be started", e.Message);
         }
     }
 
-    private static PythonSandboxStatus Unavailable(string reason) => new(PythonSandboxMode.Bubblewrap, false, reason);
+    private static PythonSandboxStatus Unavailable(string reason, string? detail = null) => new(PythonSandboxMode.Bubblewrap, false, reason, detail);
 
     private static string Tail(string text) => text.Length <= 300 ? text : text[^300..];
 
@@ -175,8 +175,9 @@ public sealed class PythonSandbox
 /// <summary>Whether python graders can run here, and why not.</summary>
 /// <param name="Mode">The configured mode.</param>
 /// <param name="Isolated">True when workers run inside the bubblewrap sandbox.</param>
-/// <param name="Message">What holds, or why the sandbox cannot be set up (no server paths).</param>
-public sealed record PythonSandboxStatus(PythonSandboxMode Mode, bool Isolated, string Message)
+/// <param name="Message">What holds, or why the sandbox cannot be set up (shown to API callers: no server paths).</param>
+/// <param name="Detail">For operators (logs, <c>rft doctor</c>): what bubblewrap said, when it failed.</param>
+public sealed record PythonSandboxStatus(PythonSandboxMode Mode, bool Isolated, string Message, string? Detail = null)
 {
     /// <summary>True when python graders may run: the sandbox works, or the operator chose unsafe-none.</summary>
     public bool Usable => Isolated || Mode == PythonSandboxMode.UnsafeNone;

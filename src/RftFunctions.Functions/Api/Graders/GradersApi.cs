@@ -1,5 +1,7 @@
 using System.Text.Json;
+using RftFunctions.Functions.Api.Auth;
 using RftFunctions.Graders.Api;
+using RftFunctions.Graders.Evaluation;
 using RftFunctions.Graders.Validation;
 
 namespace RftFunctions.Functions.Api.Graders;
@@ -16,16 +18,21 @@ public static class GradersApi
         return v1;
     }
 
-    private static async Task<IResult> ValidateAsync(HttpRequest request, CancellationToken cancellationToken)
+    private static async Task<IResult> ValidateAsync(HttpContext context, GraderServices services, CancellationToken cancellationToken)
     {
-        var body = await ApiJson.ReadObjectAsync(request, cancellationToken);
+        var body = await ApiJson.ReadObjectAsync(context.Request, cancellationToken);
         var grader = Required(body, "grader", JsonValueKind.Object);
         var json = Guard(() => GraderApi.ValidateResponseJson(grader));
+        await PythonGraderAdmission.CheckAsync(grader, "grader", ApiProject.Of(context), services.Python, cancellationToken);
         return TypedResults.Content(json, "application/json");
     }
 
-    private static async Task<IResult> RunAsync(HttpRequest request, GraderApi graders, CancellationToken cancellationToken)
+    private static async Task<IResult> RunAsync(HttpContext context, GraderServices services, CancellationToken cancellationToken)
     {
+        var request = context.Request;
+        var project = ApiProject.Of(context);
+        // The caller's project: its python graders run in that project's workers only.
+        var graders = new GraderApi(services with { Project = project });
         var body = await ApiJson.ReadObjectAsync(request, cancellationToken);
         var grader = Required(body, "grader", JsonValueKind.Object);
         var sample = Required(body, "model_sample", JsonValueKind.String);
@@ -35,6 +42,7 @@ public static class GradersApi
         if (body.TryGetProperty("output_tools", out var t) && t.ValueKind != JsonValueKind.Null)
             tools = t.ValueKind == JsonValueKind.Array ? t : throw ApiException.BadRequest("output_tools must be an array.", "output_tools", "invalid_type");
         Guard(() => GraderApi.Validate(grader));
+        await PythonGraderAdmission.CheckAsync(grader, "grader", project, services.Python, cancellationToken);
         var result = await graders.RunAsync(new GraderRunRequest { Grader = grader, ModelSample = sample.GetString()!, Item = item, OutputTools = tools }, cancellationToken);
         return TypedResults.Json(result);
     }
