@@ -36,17 +36,19 @@ internal sealed class JobsApiServer : IAsyncDisposable
 
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
 
-    public static async Task<JobsApiServer> StartAsync(StorageFixture storage)
+    public static async Task<JobsApiServer> StartAsync(StorageFixture storage, IReadOnlyDictionary<string, string?>? settings = null)
     {
         var prefix = storage.UniqueName("j").Replace("-", "", StringComparison.Ordinal);
         var builder = WebApplication.CreateBuilder();
-        builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
+        var values = new Dictionary<string, string?>
         {
             ["Rft:StoragePrefix"] = prefix,
             ["Rft:HostId"] = prefix,
             ["Rft:Roles"] = "all",
             ["Rft:ModelCacheDirectory"] = Path.Combine(Path.GetTempPath(), "rft-api-tests", prefix),
-        });
+        };
+        foreach (var (key, value) in settings ?? new Dictionary<string, string?>()) values[key] = value;
+        builder.Configuration.AddInMemoryCollection(values);
         builder.WebHost.UseUrls("http://127.0.0.1:0");
         if (Environment.GetEnvironmentVariable("RFT_TEST_API_LOGS") is null) builder.Logging.ClearProviders();
         builder.Services.AddSingleton(storage.Account);
