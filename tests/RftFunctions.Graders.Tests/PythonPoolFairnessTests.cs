@@ -78,9 +78,14 @@ public class PythonPoolFairnessTests
         const int limit = 16;
         await using var pool = new PythonGraderPool(new PythonGraderPoolOptions
         {
-            Workers = 1, MaxProcesses = limit, SandboxHostUid = hostUid, CallTimeout = TimeSpan.FromSeconds(60),
+            Workers = 1,
+            MaxProcesses = limit,
+            SandboxHostUid = hostUid,
+            CallTimeout = TimeSpan.FromSeconds(60),
         });
-        if (!PythonSandbox.HostIsRoot()) throw new InvalidOperationException("this test measures the root host's uid drop; run it as root (CI does)");
+        // As root (CI), bubblewrap runs as hostUid and the host-side count below sees only this sandbox; otherwise the
+        // sandbox maps to this test's own uid, which other processes share, and only the inside count applies.
+        var countOnHost = PythonSandbox.HostIsRoot();
         Assert.True(pool.SandboxStatus.Isolated, pool.SandboxStatus.Message); // the probe's processes are gone before we count
 
         // The bomb is bounded itself (200 children at most), so a broken sandbox fails this test without harming the host.
@@ -135,12 +140,12 @@ public class PythonPoolFairnessTests
         Assert.True(started + refused == 200, outcome.Details);
         Assert.True(peakInside <= limit, $"{peakInside} processes inside the sandbox, limit {limit}");
         // On the host: the sandbox's processes plus bubblewrap's monitor outside it.
-        Assert.True(peakOnHost <= limit + 1, $"{peakOnHost} processes of uid {hostUid} on the host, limit {limit}");
+        if (countOnHost) Assert.True(peakOnHost <= limit + 1, $"{peakOnHost} processes of uid {hostUid} on the host, limit {limit}");
 
         // The sleepers the bomb left are gone with its worker, and the host and the pool still work.
         using (var deadline = new CancellationTokenSource(TimeSpan.FromSeconds(30)))
         {
-            while (ProcessesOf(hostUid) > 0) await Task.Delay(20, deadline.Token);
+            while (countOnHost && ProcessesOf(hostUid) > 0) await Task.Delay(20, deadline.Token);
         }
         using (var child = Process.Start(new ProcessStartInfo("/bin/true") { UseShellExecute = false })!)
         {
