@@ -15,6 +15,12 @@ RUN dotnet publish src/RftFunctions.Functions/RftFunctions.Functions.csproj -c R
  && rm -f /app/local.settings.sample.json /app/local.settings.json
 
 FROM mcr.microsoft.com/dotnet/aspnet:10.0 AS runtime
+# The python grader sandbox (docs/grader-sandbox.md): bubblewrap, and the distribution's /usr/bin/python3 that runs
+# inside it. The app runs as $APP_UID (not root), so bwrap runs unprivileged and needs user namespaces from the
+# container runtime; when it cannot set them up the host refuses python graders and `rft doctor` says why.
+RUN apt-get update \
+ && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends bubblewrap python3 \
+ && rm -rf /var/lib/apt/lists/*
 # libtorch ships its own OpenMP runtime (libgomp-*.so) among the published files: the base image needs nothing more.
 WORKDIR /app
 COPY --from=build /app ./

@@ -179,7 +179,7 @@ public class PythonGraderTests(PythonPoolFixture fixture) : IClassFixture<Python
         Assert.False(result.Errors.Any, result.Errors.PythonGraderRuntimeErrorDetails);
         if (fixture.Pool.NetworkIsolated) Assert.Equal(0, result.Reward);
 
-        await using var open = new Python.PythonGraderPool(new Python.PythonGraderPoolOptions { Workers = 1, IsolateNetwork = false });
+        await using var open = new Python.PythonGraderPool(new Python.PythonGraderPoolOptions { Workers = 1, Sandbox = Python.PythonSandboxMode.UnsafeNone });
         Assert.False(open.NetworkIsolated);
     }
 

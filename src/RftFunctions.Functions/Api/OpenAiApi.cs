@@ -31,7 +31,7 @@ public static class OpenAiApi
         // The host registers the configured Rft:Device first; in-process users (tests) get the CPU.
         services.TryAddSingleton(RftFunctions.Model.ComputeDevice.Cpu);
         services.AddSingleton<ModelCache>();
-        services.AddSingleton(_ => new PythonGraderPool());
+        services.AddPythonGraders(configuration);
         services.AddSingleton(sp => new GraderServices { Python = sp.GetRequiredService<PythonGraderPool>() });
         services.AddSingleton<GraderApi>();
         // Judges, embeddings and endpoint egress from Rft:Grading (before training, which shares them).

@@ -25,8 +25,10 @@ public static class DoctorCommand
         var deviceCheck = torchCheck.Ok ? CheckDevice(options.Device) : new DeviceCheck(false, options.Device, false, 0, "TorchSharp does not load");
         IReadOnlyList<ServiceProbe> storage = checkStorage ? await ProbeStorageAsync(options, configuration) : [];
 
-        bool ok = torchCheck.Ok && deviceCheck.Ok && storage.All(s => s.Ok);
-        var report = new { status = ok ? "ok" : "failed", torch = torchCheck, device = deviceCheck, storage, contentRoot = root };
+        var pythonSandbox = await PythonSandboxCheck.RunAsync(configuration);
+
+        bool ok = torchCheck.Ok && deviceCheck.Ok && storage.All(s => s.Ok) && pythonSandbox.Ok;
+        var report = new { status = ok ? "ok" : "failed", torch = torchCheck, device = deviceCheck, storage, pythonSandbox, contentRoot = root };
         Console.WriteLine(JsonSerializer.Serialize(report, new JsonSerializerOptions { WriteIndented = true }));
         return ok ? 0 : 1;
     }

@@ -68,6 +68,8 @@ public sealed class ProjectGraderServices : IDisposable
             ChatModel = baseServices.ChatModel ?? Judges.For(project),
             Embeddings = baseServices.Embeddings ?? Embeddings,
             Endpoints = baseServices.Endpoints ?? Endpoints,
+            // Python workers are never shared across projects.
+            Project = project,
         };
     }
 

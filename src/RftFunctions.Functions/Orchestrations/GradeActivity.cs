@@ -3,6 +3,7 @@ using RftFunctions.Durable;
 using RftFunctions.Functions.Grading;
 using RftFunctions.Graders.Batch;
 using RftFunctions.Graders.Evaluation;
+using RftFunctions.Graders.Python;
 using RftFunctions.Graders.Templates;
 using RftFunctions.Training.Grpo;
 
@@ -36,9 +37,10 @@ public sealed class GradeActivity(JobWorkspace workspace, ProjectGraderServices 
             GradingSample.Create(s.Text, job.Spec.OutputJsonRequired, truncated: s.Truncated),
             JsonSerializer.SerializeToElement(examples[s.Example].Item),
             $"{input.JobId}-{input.Step}-{input.Split}-{s.Example}-{s.Sample}")).ToList();
-        // Judges and endpoints of the job's own project; samples graded concurrently up to the configured limit
-        // (each judge endpoint and the endpoint client hold their own limits too).
-        var services = graders.For(job.Spec.Project ?? "", workspace.GraderServices);
+        // The job's project: its judges and endpoints, and its python graders in that project's sandboxed workers only;
+        // samples graded concurrently up to the configured limit (each judge endpoint and the endpoint client hold their
+        // own limits too).
+        var services = graders.For(job.Spec.Project ?? PythonGraderPool.DefaultProject, workspace.GraderServices);
         var batch = new BatchGradingOptions { MaxConcurrency = Math.Clamp(graders.Options.MaxConcurrency, 1, 256) };
         var results = await new BatchGrader(job.Grader, services, batch).GradeAsync(contexts, ct);
 

@@ -19,6 +19,13 @@ public sealed record GraderServices
     /// <summary>Worker pool for python graders.</summary>
     public PythonGraderPool? Python { get; init; }
 
+    /// <summary>
+    /// The project whose graders these services run (null: <see cref="PythonGraderPool.DefaultProject"/>). Python
+    /// workers are never shared across projects, so callers grading for a project set it:
+    /// <c>services with { Project = project }</c>.
+    /// </summary>
+    public string? Project { get; init; }
+
     /// <summary>HTTP caller for endpoint graders.</summary>
     public EndpointGraderClient? Endpoints { get; init; }
 

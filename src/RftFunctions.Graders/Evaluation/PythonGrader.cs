@@ -17,7 +17,7 @@ internal sealed class PythonGrader(PythonGraderConfig config) : CompiledGrader(c
             result.Errors.AddDetail("python graders need a PythonGraderPool and none is configured");
             return;
         }
-        var outcome = await pool.GradeAsync(_source, context.Sample.ToJson(), context.Item, cancellationToken: ct).ConfigureAwait(false);
+        var outcome = await pool.GradeAsync(services.Project ?? PythonGraderPool.DefaultProject, _source, context.Sample.ToJson(), context.Item, cancellationToken: ct).ConfigureAwait(false);
         switch (outcome.Status)
         {
             case PythonGradeStatus.Ok:

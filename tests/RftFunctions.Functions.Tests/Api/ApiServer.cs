@@ -35,7 +35,8 @@ internal sealed class ApiServer : IAsyncDisposable
 
     public IServiceProvider Services => _app.Services;
 
-    public static async Task<ApiServer> StartAsync(StorageFixture storage, IReadOnlyDictionary<string, string?>? settings = null)
+    public static async Task<ApiServer> StartAsync(StorageFixture storage, IReadOnlyDictionary<string, string?>? settings = null,
+        Action<IServiceCollection>? services = null)
     {
         var prefix = storage.UniqueName("a");
         var builder = WebApplication.CreateBuilder();
@@ -57,6 +58,7 @@ internal sealed class ApiServer : IAsyncDisposable
         if (Environment.GetEnvironmentVariable("RFT_TEST_API_LOGS") is null) builder.Logging.ClearProviders();
         builder.Services.AddSingleton(storage.Account);
         builder.Services.AddOpenAiApi(builder.Configuration);
+        services?.Invoke(builder.Services);
         var app = builder.Build();
         app.MapOpenAiApi();
         await app.StartAsync(TestContext.Current.CancellationToken);

@@ -40,7 +40,7 @@ internal sealed class JobsApiServer : IAsyncDisposable
     {
         var prefix = storage.UniqueName("j").Replace("-", "", StringComparison.Ordinal);
         var builder = WebApplication.CreateBuilder();
-        builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
+        var values = new Dictionary<string, string?>
         {
             ["Rft:StoragePrefix"] = prefix,
             ["Rft:HostId"] = prefix,
@@ -48,8 +48,9 @@ internal sealed class JobsApiServer : IAsyncDisposable
             ["Rft:ModelCacheDirectory"] = Path.Combine(Path.GetTempPath(), "rft-api-tests", prefix),
             // The tiny model is registered by its path under the temp directory.
             ["Rft:ModelImportRoot"] = Path.GetTempPath(),
-        });
-        if (settings is not null) builder.Configuration.AddInMemoryCollection(settings);
+        };
+        foreach (var (key, value) in settings ?? new Dictionary<string, string?>()) values[key] = value;
+        builder.Configuration.AddInMemoryCollection(values);
         builder.WebHost.UseUrls("http://127.0.0.1:0");
         if (Environment.GetEnvironmentVariable("RFT_TEST_API_LOGS") is null) builder.Logging.ClearProviders();
         builder.Services.AddSingleton(storage.Account);

@@ -1,6 +1,7 @@
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using RftFunctions.Functions.Api.Auth;
 using RftFunctions.Functions.Jobs;
+using RftFunctions.Graders.Evaluation;
 
 namespace RftFunctions.Functions.Api.FineTuning;
 
@@ -28,9 +29,10 @@ public sealed class FineTuningJobsApi : IFineTuningJobsApi
         jobs.MapGet("/{jobId}/checkpoints", CheckpointsAsync);
     }
 
-    private static async Task<IResult> CreateAsync(HttpContext context, FineTuningJobCreator creator, CancellationToken cancellationToken)
+    private static async Task<IResult> CreateAsync(HttpContext context, FineTuningJobCreator creator, GraderServices graders, CancellationToken cancellationToken)
     {
         var request = FineTuningJobRequest.Parse(await ApiJson.ReadObjectAsync(context.Request, cancellationToken));
+        await Graders.PythonGraderAdmission.CheckAsync(request.Grader, "method.reinforcement.grader", ApiProject.Of(context), graders.Python, cancellationToken);
         return ApiJson.Ok(await creator.CreateAsync(ApiProject.Of(context), request, cancellationToken));
     }
 

@@ -19,12 +19,14 @@ public static class GradersApi
         return v1;
     }
 
-    private static async Task<IResult> ValidateAsync(HttpContext context, GraderCapabilities capabilities, CancellationToken cancellationToken)
+    private static async Task<IResult> ValidateAsync(HttpContext context, GraderCapabilities capabilities, GraderServices services, CancellationToken cancellationToken)
     {
         var body = await ApiJson.ReadObjectAsync(context.Request, cancellationToken);
         var grader = Required(body, "grader", JsonValueKind.Object);
         var json = Guard(() => GraderApi.ValidateResponseJson(grader));
-        await capabilities.RequireRunnableAsync(ApiProject.Of(context), grader, "grader", cancellationToken);
+        var project = ApiProject.Of(context);
+        await capabilities.RequireRunnableAsync(project, grader, "grader", cancellationToken);
+        await PythonGraderAdmission.CheckAsync(grader, "grader", project, services.Python, cancellationToken);
         return TypedResults.Content(json, "application/json");
     }
 
@@ -42,6 +44,8 @@ public static class GradersApi
         Guard(() => GraderApi.Validate(grader));
         var project = ApiProject.Of(context);
         await capabilities.RequireRunnableAsync(project, grader, "grader", cancellationToken);
+        await PythonGraderAdmission.CheckAsync(grader, "grader", project, baseServices.Python, cancellationToken);
+        // The caller's project: its judges, and its python graders in that project's workers only.
         var graders = new GraderApi(projectServices.For(project, baseServices));
         var result = await graders.RunAsync(new GraderRunRequest { Grader = grader, ModelSample = sample.GetString()!, Item = item, OutputTools = tools }, cancellationToken);
         return TypedResults.Json(result);
