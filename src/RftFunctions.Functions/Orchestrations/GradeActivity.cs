@@ -20,6 +20,7 @@ public sealed class GradeActivity(JobWorkspace workspace) : TaskActivity<GradeIn
     public override async Task<GradeResult> RunAsync(TaskActivityContext context, GradeInput input)
     {
         var ct = context.CancellationToken;
+        await using var cancel = await JobCancellation.WatchAsync(workspace.Store, input.JobId, ct);
         var container = workspace.Store.Container;
         var name = JobBlobs.Grade(input.JobId, input.Step, input.Split, input.Shard);
         var hash = JobBlobs.HashOf(input);
@@ -34,7 +35,7 @@ public sealed class GradeActivity(JobWorkspace workspace) : TaskActivity<GradeIn
             GradingSample.Create(s.Text, job.Spec.OutputJsonRequired, truncated: s.Truncated),
             JsonSerializer.SerializeToElement(examples[s.Example].Item),
             $"{input.JobId}-{input.Step}-{input.Split}-{s.Example}-{s.Sample}")).ToList();
-        var results = await new BatchGrader(job.Grader, workspace.GraderServices).GradeAsync(contexts, ct);
+        var results = await cancel.RunAsync(token => new BatchGrader(job.Grader, workspace.GraderServices).GradeAsync(contexts, token));
 
         var grades = results.Select(r => new StoredGrade(r.Reward, r.SubRewards, Categories(r))).ToList();
         var subSums = new Dictionary<string, double>(StringComparer.Ordinal);

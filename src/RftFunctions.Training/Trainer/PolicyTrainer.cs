@@ -49,7 +49,14 @@ public sealed class PolicyTrainer : IDisposable
     public IReadOnlyList<Parameter> TrainableParameters => _trainable;
 
     /// <summary>Runs one policy update on a batch of graded rollouts (group after group).</summary>
-    public PolicyUpdateMetrics Update(IReadOnlyList<RolloutSample> samples, int step)
+    public PolicyUpdateMetrics Update(IReadOnlyList<RolloutSample> samples, int step) => UpdateCancellable(samples, step, CancellationToken.None);
+
+    /// <summary>
+    /// As <see cref="Update"/>, checking <paramref name="cancellationToken"/> before every micro-batch, so a cancelled
+    /// job or a stopping host stops the update within one forward/backward pass (throws
+    /// <see cref="OperationCanceledException"/>); the trainer is then mid-step and must be reloaded.
+    /// </summary>
+    public PolicyUpdateMetrics UpdateCancellable(IReadOnlyList<RolloutSample> samples, int step, CancellationToken cancellationToken)
     {
         ArgumentOutOfRangeException.ThrowIfZero(samples.Count);
         foreach (var s in samples) s.Validate();
@@ -83,6 +90,7 @@ public sealed class PolicyTrainer : IDisposable
             ZeroGradients();
             foreach (var (start, count) in microBatches)
             {
+                cancellationToken.ThrowIfCancellationRequested();
                 using var scope = NewDisposeScope();
                 var batch = PaddedBatch.Build(samples, start, count, counted, _policy.Device);
                 using var scores = TokenScorer.Score(_policy, batch.InputIds, batch.AttentionMask, batch.CompletionMask, _config.Temperature);

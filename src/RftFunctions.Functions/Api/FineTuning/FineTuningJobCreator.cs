@@ -14,7 +14,7 @@ namespace RftFunctions.Functions.Api.FineTuning;
 /// OpenAI's line limits), resolves the hyperparameters, copies the files into the <c>jobs</c> container (the job
 /// keeps training even if the user deletes them) and starts the orchestration.
 /// </summary>
-public sealed class FineTuningJobCreator(FileStore files, ModelRegistry models, JobStore store, TrainingJobService jobs)
+public sealed class FineTuningJobCreator(FileStore files, ModelRegistry models, JobStore store, TrainingJobService jobs, ApiOptions options)
 {
     /// <summary>The baseline the hyperparameters resolve against (the config's documented defaults).</summary>
     public static RftTrainingConfig Baseline { get; } = new();
@@ -27,7 +27,7 @@ public sealed class FineTuningJobCreator(FileStore files, ModelRegistry models, 
             ?? throw ApiException.BadRequest($"Model {request.Model} is not available for fine-tuning or does not exist.", "model", "model_not_available");
         var training = await ReadFileAsync(project, request.TrainingFile, "training_file", DatasetLimits.Training, cancellationToken);
         var validation = await ReadFileAsync(project, request.ValidationFile, "validation_file", DatasetLimits.Validation, cancellationToken);
-        var config = request.Resolve(Baseline, training.Examples);
+        var config = request.Resolve(Baseline, training.Examples, options.TrainingLimits);
 
         var jobId = "ftjob-" + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(12));
         await store.Container.CreateIfNotExistsAsync(cancellationToken: cancellationToken);

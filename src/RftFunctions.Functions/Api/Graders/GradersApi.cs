@@ -36,7 +36,8 @@ public static class GradersApi
             tools = t.ValueKind == JsonValueKind.Array ? t : throw ApiException.BadRequest("output_tools must be an array.", "output_tools", "invalid_type");
         Guard(() => GraderApi.Validate(grader));
         var result = await graders.RunAsync(new GraderRunRequest { Grader = grader, ModelSample = sample.GetString()!, Item = item, OutputTools = tools }, cancellationToken);
-        return TypedResults.Json(result);
+        // Tracebacks and judge errors are shown to the user: without the server's paths.
+        return TypedResults.Json(ServerPaths.Scrub(JsonSerializer.SerializeToNode(result, JsonSerializerOptions.Web)));
     }
 
     private static JsonElement Required(JsonElement body, string name, JsonValueKind kind)
