@@ -1,4 +1,5 @@
 using System.Text;
+using System.Text.Json.Nodes;
 using RftFunctions.Model;
 using RftFunctions.Training.Config;
 using RftFunctions.Training.Datasets;
@@ -68,10 +69,12 @@ public sealed class TrainingLimitsTests
     public void Hyperparameters_are_bounded_too()
     {
         var cfg = new RftTrainingConfig();
-        Assert.Throws<ArgumentException>(() => new OpenAiHyperparameters { LearningRateMultiplier = 1e308 }.Resolve(cfg, 10, 1));
-        Assert.Throws<ArgumentException>(() => new OpenAiHyperparameters { EvalSamples = 1_000_000 }.Resolve(cfg, 10, 1));
-        Assert.Throws<ArgumentException>(() => new OpenAiHyperparameters { EvalInterval = 1_000_000_000 }.Resolve(cfg, 10, 1));
-        Assert.Equal(1e-4 * 100, new OpenAiHyperparameters { LearningRateMultiplier = 100 }.Resolve(cfg, 10, 1).LearningRate, 12);
+        static JsonNode Number(string json) => JsonNode.Parse(json)!;
+        Assert.Throws<ArgumentException>(() => new OpenAiHyperparameters { LearningRateMultiplier = Number("1e308") }.Resolve(cfg, 10, 1));
+        Assert.Throws<ArgumentException>(() => new OpenAiHyperparameters { EvalSamples = Number("1000000") }.Resolve(cfg, 10, 1));
+        Assert.Throws<ArgumentException>(() => new OpenAiHyperparameters { EvalInterval = Number("1000000000") }.Resolve(cfg, 10, 1));
+        Assert.Equal(1e-4 * 100, new OpenAiHyperparameters { LearningRateMultiplier = Number("100") }.Resolve(cfg, 10, 1).LearningRate, 12);
+        Assert.Equal(64, new OpenAiHyperparameters { EvalSamples = Number("64") }.Resolve(cfg, 10, 1).EvalSamples);
     }
 
     [Fact]
