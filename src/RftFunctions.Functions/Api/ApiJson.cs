@@ -1,5 +1,6 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using RftFunctions.Training.Datasets;
 
 namespace RftFunctions.Functions.Api;
 
@@ -16,7 +17,16 @@ public static class ApiJson
     /// <summary>A JSON result in the API's conventions.</summary>
     public static IResult Ok<T>(T value, int statusCode = 200) => TypedResults.Json(value, Options, statusCode: statusCode);
 
-    /// <summary>Reads a JSON object body, refusing a wrong content type, malformed JSON or a non-object with OpenAI errors.</summary>
+    /// <summary>
+    /// How request bodies are parsed: at most 64 levels deep (no OpenAI request nests deeper than about 10; a deeper
+    /// body is a 400 before anything walks it), no comments or trailing commas.
+    /// </summary>
+    public static readonly JsonDocumentOptions BodyOptions = new() { MaxDepth = MaxBodyDepth };
+
+    /// <summary>The deepest JSON body accepted.</summary>
+    public const int MaxBodyDepth = 64;
+
+    /// <summary>Reads a JSON object body, refusing a wrong content type, malformed or too deep JSON, a non-object or a string that is not valid text with OpenAI errors.</summary>
     public static async Task<JsonElement> ReadObjectAsync(HttpRequest request, CancellationToken cancellationToken)
     {
         if (!request.HasJsonContentType())
@@ -24,7 +34,7 @@ public static class ApiJson
         JsonDocument document;
         try
         {
-            document = await JsonDocument.ParseAsync(request.Body, cancellationToken: cancellationToken);
+            document = await JsonDocument.ParseAsync(request.Body, BodyOptions, cancellationToken);
         }
         catch (JsonException e)
         {
@@ -34,6 +44,8 @@ public static class ApiJson
         {
             if (document.RootElement.ValueKind != JsonValueKind.Object)
                 throw ApiException.BadRequest("The body must be a JSON object.", code: "invalid_json");
+            if (JsonTextCheck.FindInvalidString(document.RootElement) is { } field)
+                throw ApiException.BadRequest($"Invalid '{field}': the string is not valid Unicode text (a lone UTF-16 surrogate such as \\ud800).", field, "invalid_string");
             return document.RootElement.Clone();
         }
     }

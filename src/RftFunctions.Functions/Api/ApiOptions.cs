@@ -35,6 +35,10 @@ public sealed record ApiOptions
     /// </summary>
     public string ModelImportRoot { get; init; } = "";
 
+    /// <summary>Upper bounds on every trainer setting and the per-job cost ceiling, checked at job create
+    /// (<c>Rft:TrainingLimits:*</c>, e.g. <c>Rft__TrainingLimits__MaxTokensPerJob</c>).</summary>
+    public RftFunctions.Training.Config.TrainingLimits TrainingLimits { get; init; } = new();
+
     /// <summary>Names derived from <see cref="StoragePrefix"/>.</summary>
     public string FilesTable => Prefix + "Files";
 

@@ -17,8 +17,8 @@ public static class Telemetry
     public const string ConnectionStringSetting = "APPLICATIONINSIGHTS_CONNECTION_STRING";
 
     /// <summary>Meters of the app's own components.</summary>
-    // The durable runtime's meter (RftFunctions.Durable.Worker.DurableMetrics).
-    public static readonly string[] Meters = ["RftFunctions.Durable"];
+    // The durable runtime's meter (RftFunctions.Durable.Worker.DurableMetrics) and the chat endpoint's (ChatMetrics).
+    public static readonly string[] Meters = ["RftFunctions.Durable", Api.Chat.ChatMetrics.MeterName];
 
     public static void AddRftTelemetry(this WebApplicationBuilder builder)
     {

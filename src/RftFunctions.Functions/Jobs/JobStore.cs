@@ -141,6 +141,14 @@ public sealed class JobStore
         return (list.Take(limit).ToList(), list.Count > limit);
     }
 
+    /// <summary>Whether the job has an event with this id (an unknown <c>after</c> cursor is a 400, as in every list).</summary>
+    public async Task<bool> EventExistsAsync(string jobId, string eventId, CancellationToken cancellationToken = default)
+    {
+        await EnsureAsync();
+        var row = await _events.GetEntityIfExistsAsync<TableEntity>(jobId, eventId, ["RowKey"], cancellationToken);
+        return row.HasValue;
+    }
+
     /// <summary>Records a checkpoint row (idempotent by step).</summary>
     public async Task UpsertCheckpointAsync(CheckpointObject checkpoint, CancellationToken cancellationToken = default)
     {

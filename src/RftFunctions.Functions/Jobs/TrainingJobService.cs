@@ -71,6 +71,8 @@ public sealed class TrainingJobService(JobStore store, DurableTaskClient client)
         var job = await RequireAsync(jobId, cancellationToken);
         if (JobStatus.IsTerminal(job.Status)) throw new InvalidOperationException($"job {jobId} is already {job.Status}");
         await client.RaiseEventAsync(jobId, TrainingJobOrchestrator.ControlEvent, "cancel", cancellationToken);
+        // After the event: a running step that sees the marker stops, and the orchestration then finds the event.
+        await JobCancellation.RequestAsync(store, jobId, cancellationToken);
         return job;
     }
 

@@ -23,6 +23,7 @@ public sealed class GradeActivity(JobWorkspace workspace, ProjectGraderServices 
     public override async Task<GradeResult> RunAsync(TaskActivityContext context, GradeInput input)
     {
         var ct = context.CancellationToken;
+        await using var cancel = await JobCancellation.WatchAsync(workspace.Store, input.JobId, ct);
         var container = workspace.Store.Container;
         var name = JobBlobs.Grade(input.JobId, input.Step, input.Split, input.Shard);
         var hash = JobBlobs.HashOf(input);
@@ -42,7 +43,7 @@ public sealed class GradeActivity(JobWorkspace workspace, ProjectGraderServices 
         // own limits too).
         var services = graders.For(job.Spec.Project ?? PythonGraderPool.DefaultProject, workspace.GraderServices);
         var batch = new BatchGradingOptions { MaxConcurrency = Math.Clamp(graders.Options.MaxConcurrency, 1, 256) };
-        var results = await new BatchGrader(job.Grader, services, batch).GradeAsync(contexts, ct);
+        var results = await cancel.RunAsync(token => new BatchGrader(job.Grader, services, batch).GradeAsync(contexts, token));
 
         var grades = results.Select(r => new StoredGrade(r.Reward, r.SubRewards, Categories(r))).ToList();
         var subSums = new Dictionary<string, double>(StringComparer.Ordinal);

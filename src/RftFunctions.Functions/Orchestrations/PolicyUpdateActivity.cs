@@ -1,5 +1,6 @@
 using System.Text.Json;
 using RftFunctions.Durable;
+using RftFunctions.Functions.Jobs;
 using RftFunctions.Model;
 using RftFunctions.Training.Checkpoints;
 using RftFunctions.Training.Trainer;
@@ -14,12 +15,13 @@ namespace RftFunctions.Functions.Orchestrations;
 /// numbers are those of an uninterrupted run.
 /// </summary>
 [ActivityPool("gpu")]
-public sealed class PolicyUpdateActivity(JobWorkspace workspace) : TaskActivity<PolicyUpdateInput, PolicyUpdateResult>
+public sealed class PolicyUpdateActivity(JobWorkspace workspace, JobStorageOptions jobOptions) : TaskActivity<PolicyUpdateInput, PolicyUpdateResult>
 {
     /// <inheritdoc />
     public override async Task<PolicyUpdateResult> RunAsync(TaskActivityContext context, PolicyUpdateInput input)
     {
         var ct = context.CancellationToken;
+        await using var cancel = await JobCancellation.WatchAsync(workspace.Store, input.JobId, ct);
         var container = workspace.Store.Container;
         var prefix = JobBlobs.State(input.JobId, input.Step);
         var hash = JobBlobs.HashOf(input);
@@ -41,6 +43,14 @@ public sealed class PolicyUpdateActivity(JobWorkspace workspace) : TaskActivity<
         }
         var batch = DynamicBatch.Select(samples, config, input.RefillRounds);
 
+        // Refused before the trainer is loaded or anything allocated: a step that cannot fit fails its job, not the worker.
+        var shape = ModelConfig.Load(Path.Combine(job.Spec.BaseModelDirectory, "config.json"));
+        var microBatch = (batch.Samples.Count + config.GradientAccumulationSteps - 1) / config.GradientAccumulationSteps;
+        StepMemoryGuard.Check(jobOptions, $"Step {input.Step + 1}'s policy update",
+            StepMemoryEstimate.PolicyUpdate(shape, microBatch, batch.Samples.Max(s => s.PromptIds.Count + s.CompletionIds.Count),
+                StepMemoryEstimate.TrainableParameters(shape, config)),
+            "raise gradient_accumulation_steps, or lower max_completion_tokens, batch_size, compute_multiplier or lora_rank");
+
         var slot = workspace.TrainerOf(input.JobId);
         await slot.Lock.WaitAsync(ct);
         try
@@ -49,7 +59,7 @@ public sealed class PolicyUpdateActivity(JobWorkspace workspace) : TaskActivity<
             PolicyUpdateMetrics metrics;
             try
             {
-                metrics = batch.Describe(slot.Trainer!.Update(batch.Samples, input.Step));
+                metrics = batch.Describe(cancel.Run(token => slot.Trainer!.UpdateCancellable(batch.Samples, input.Step, token)));
             }
             catch
             {

@@ -1,4 +1,5 @@
 using RftFunctions.Durable;
+using RftFunctions.Functions.Api;
 using RftFunctions.Functions.Jobs;
 
 namespace RftFunctions.Functions.Orchestrations;
@@ -13,7 +14,8 @@ public sealed class RecordJobStatusActivity(JobStore store) : TaskActivity<JobSt
         await store.UpdateAsync(input.JobId, job => job with
         {
             Status = input.Status,
-            Error = input.ErrorCode is null ? job.Error : new JobError(input.ErrorCode, input.ErrorMessage ?? input.Message, null),
+            // Failure messages come from exceptions and may name server paths; users see them without.
+            Error = input.ErrorCode is null ? job.Error : new JobError(input.ErrorCode, ServerPaths.Scrub(input.ErrorMessage ?? input.Message), null),
             FinishedAt = JobStatus.IsTerminal(input.Status) ? job.FinishedAt ?? now : null,
             TotalSteps = input.TotalSteps ?? job.TotalSteps,
         }, context.CancellationToken);
@@ -22,7 +24,7 @@ public sealed class RecordJobStatusActivity(JobStore store) : TaskActivity<JobSt
             Id = "",
             CreatedAt = now,
             Level = input.Level ?? (input.Status == JobStatus.Failed ? "error" : "info"),
-            Message = input.Message,
+            Message = ServerPaths.Scrub(input.Message),
             Type = "message",
         }, context.CancellationToken);
         return input.Status;

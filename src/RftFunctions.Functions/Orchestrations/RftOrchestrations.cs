@@ -41,9 +41,13 @@ public static class RftOrchestrations
     /// <summary>
     /// Retries for the step's activities: they are idempotent (outputs keyed by their inputs), so a transient storage
     /// error or a worker that stopped mid-activity costs a retry, not the job. Deterministic failures (a bad dataset)
-    /// still fail the job after the last attempt.
+    /// still fail the job after the last attempt; a cancelled job's step and a step too big for the worker's memory
+    /// (<see cref="JobCancellation"/>, <see cref="StepMemoryGuard"/>) end at once, as retrying cannot change them.
     /// </summary>
-    public static TaskOptions Retry { get; } = TaskOptions.FromRetryPolicy(new RetryPolicy(3, TimeSpan.FromSeconds(1), 2.0));
+    public static TaskOptions Retry { get; } = TaskOptions.FromRetryPolicy(new RetryPolicy(3, TimeSpan.FromSeconds(1), 2.0)
+    {
+        HandleFailure = f => !JobCancellation.IsCancellation(f) && f.ErrorType != typeof(StepMemoryException).FullName,
+    });
 
     /// <summary>Registers every orchestrator and activity of RFT training (activities in their pools).</summary>
     public static DurableTaskRegistry Register(DurableTaskRegistry registry)

@@ -1,7 +1,9 @@
 using RftFunctions.Durable;
+using RftFunctions.Functions.Jobs;
 using RftFunctions.Model;
 using RftFunctions.Training.Checkpoints;
 using RftFunctions.Training.Datasets;
+using RftFunctions.Training.Trainer;
 using ModelChat = RftFunctions.Model.Tokenization.Chat.ChatMessage;
 
 namespace RftFunctions.Functions.Orchestrations;
@@ -13,12 +15,13 @@ namespace RftFunctions.Functions.Orchestrations;
 /// tokens and an example that appears twice in a step draws two different groups.
 /// </summary>
 [ActivityPool("gpu")]
-public sealed class RolloutActivity(JobWorkspace workspace) : TaskActivity<RolloutInput, RolloutResult>
+public sealed class RolloutActivity(JobWorkspace workspace, JobStorageOptions jobOptions) : TaskActivity<RolloutInput, RolloutResult>
 {
     /// <inheritdoc />
     public override async Task<RolloutResult> RunAsync(TaskActivityContext context, RolloutInput input)
     {
         var ct = context.CancellationToken;
+        await using var cancel = await JobCancellation.WatchAsync(workspace.Store, input.JobId, ct);
         var container = workspace.Store.Container;
         var name = JobBlobs.Rollout(input.JobId, input.Step, input.Split, input.Shard);
         var hash = JobBlobs.HashOf(input);
@@ -45,13 +48,21 @@ public sealed class RolloutActivity(JobWorkspace workspace) : TaskActivity<Rollo
             });
         }).ToList();
 
+        // Refused before the model is loaded or anything allocated: a step that cannot fit fails its job, not the worker.
+        var shape = ModelConfig.Load(Path.Combine(job.Spec.BaseModelDirectory, "config.json"));
+        var longestPrompt = requests.Max(r => r.PromptIds.Count);
+        StepMemoryGuard.Check(jobOptions, $"Step {input.Step + 1}'s rollout ({input.Split}, shard {input.Shard})",
+            StepMemoryEstimate.Rollout(shape, requests.Sum(r => r.Parameters.N), longestPrompt,
+                Math.Min(config.MaxCompletionTokens, Math.Max(1, shape.MaxPositionEmbeddings - longestPrompt))),
+            "lower max_completion_tokens, batch_size or compute_multiplier (samples per prompt)");
+
         var policy = workspace.RolloutPolicyOf(input.JobId);
         IReadOnlyList<GeneratedSample> generated;
         await policy.Lock.WaitAsync(ct);
         try
         {
             await EnsureVersionAsync(policy, job, input.PolicyPrefix, ct);
-            generated = new TextGenerator(policy.Model!, job.Tokenizer).Generate(requests);
+            generated = cancel.Run(token => new TextGenerator(policy.Model!, job.Tokenizer).GenerateCancellable(requests, token));
         }
         finally
         {

@@ -109,6 +109,8 @@ public sealed class TrainingJobOrchestrator : TaskOrchestrator<TrainingJobState,
             {
                 // Reported by the failure below.
             }
+            // A step stopped by cancel (JobCancellation): its event is in flight or already here; finish the cancel.
+            if (JobCancellation.IsCancellation(ex.FailureDetails)) return await FinishCancelAsync(control, SetStatus, step);
             await SetStatus(JobStatus.Failed, string.Create(CultureInfo.InvariantCulture, $"Step {step + 1} failed: {ex.FailureDetails.ErrorType}: {ex.FailureDetails.ErrorMessage}"), "training_error");
             return new TrainingJobOutcome(JobStatus.Failed, null, step);
         }
@@ -126,6 +128,16 @@ public sealed class TrainingJobOrchestrator : TaskOrchestrator<TrainingJobState,
         var model = await context.CallActivityAsync<string>(RftOrchestrations.Finalize,
             new FinalizeInput(state.JobId, NextSequence(), JobBlobs.State(state.JobId, plan.TotalSteps - 1), plan.TotalSteps), RftOrchestrations.Retry);
         return new TrainingJobOutcome(JobStatus.Succeeded, model, plan.TotalSteps);
+    }
+
+    /// <summary>Waits for the cancel whose marker stopped a running step (commands before it are moot) and ends the job.</summary>
+    private static async Task<TrainingJobOutcome> FinishCancelAsync(ControlChannel control, Func<string, string, string?, int?, Task> setStatus, int step)
+    {
+        while ((await control.NextAsync()).Command != ControlCommand.Cancel)
+        {
+        }
+        await setStatus(JobStatus.Cancelled, "Fine-tuning job cancelled", null, null);
+        return new TrainingJobOutcome(JobStatus.Cancelled, null, step);
     }
 
     /// <summary>What honouring a control command decided.</summary>

@@ -15,9 +15,18 @@ public sealed class FormulaParseException(string message, int position) : Except
 /// <c>+ -</c>, <c>* /</c>, unary minus, <c>^</c> (right-associative), so <c>-2^2 = -4</c> as in Python.
 /// Arithmetic is IEEE double: <c>x/0</c> is ±infinity and <c>0/0</c>, <c>sqrt(-1)</c>, <c>log(-1)</c> are NaN; the multi
 /// grader turns a non-finite result into reward 0 with <c>other_error</c>.
+/// The text is user input parsed by recursive descent, so it is bounded: at most <see cref="MaxLength"/> characters and
+/// <see cref="MaxDepth"/> levels of nesting (parentheses, function calls, unary signs, powers); beyond either the parse
+/// fails with <see cref="FormulaParseException"/> instead of overflowing the stack and ending the process.
 /// </summary>
 public sealed class Formula
 {
+    /// <summary>The longest formula accepted, in characters (OpenAI's examples are a few dozen).</summary>
+    public const int MaxLength = 4096;
+
+    /// <summary>The deepest nesting accepted; each level is a few stack frames, far below any thread's stack.</summary>
+    public const int MaxDepth = 64;
+
     private static readonly HashSet<string> UnaryFunctions = ["abs", "floor", "ceil", "exp", "sqrt", "log"];
     private static readonly HashSet<string> VariadicFunctions = ["min", "max"];
 
@@ -43,6 +52,8 @@ public sealed class Formula
     public static Formula Parse(string text)
     {
         ArgumentNullException.ThrowIfNull(text);
+        if (text.Length > MaxLength)
+            throw new FormulaParseException($"the formula is {text.Length} characters long; the limit is {MaxLength}", MaxLength);
         var parser = new Parser(text);
         var root = parser.ParseAll();
         return new Formula(text, root, parser.Variables);
@@ -51,6 +62,7 @@ public sealed class Formula
     private sealed class Parser(string text)
     {
         private int _pos;
+        private int _depth;
 
         public HashSet<string> Variables { get; } = new(StringComparer.Ordinal);
 
@@ -94,7 +106,23 @@ public sealed class Formula
             }
         }
 
+        // Every recursive path of the grammar (parentheses, call arguments, signs, exponents) passes through here, so
+        // counting depth here bounds the whole recursion; the left-associative loops of + - * / do not recurse.
         private FormulaNode ParseUnary()
+        {
+            if (++_depth > MaxDepth)
+                throw new FormulaParseException($"the formula nests deeper than {MaxDepth} levels (position {_pos})", _pos);
+            try
+            {
+                return ParseUnaryLevel();
+            }
+            finally
+            {
+                _depth--;
+            }
+        }
+
+        private FormulaNode ParseUnaryLevel()
         {
             SkipSpace();
             if (_pos < text.Length && text[_pos] == '-')

@@ -5,10 +5,18 @@ namespace RftFunctions.Graders.Templates;
 
 /// <summary>
 /// A parsed template string: literal text with <c>{{ path }}</c> holes (whitespace inside the braces is allowed).
-/// Parsed once per grader, rendered once per sample.
+/// Parsed once per grader, rendered once per sample. The parser is a loop (no recursion), and user input is bounded:
+/// at most <see cref="MaxLength"/> characters and <see cref="MaxVariables"/> holes; each path is bounded by
+/// <see cref="TemplatePath.MaxLength"/> and <see cref="TemplatePath.MaxSegments"/>.
 /// </summary>
 public sealed class Template
 {
+    /// <summary>The longest template accepted, in characters: room for a judge prompt, not for a dataset.</summary>
+    public const int MaxLength = 16 * 1024;
+
+    /// <summary>The most <c>{{ }}</c> holes one template may have.</summary>
+    public const int MaxVariables = 256;
+
     private readonly string[] _literals; // _literals.Length == _holes.Length + 1
     private readonly TemplatePath[] _holes;
 
@@ -29,6 +37,8 @@ public sealed class Template
     public static Template Parse(string text)
     {
         ArgumentNullException.ThrowIfNull(text);
+        if (text.Length > MaxLength)
+            throw new TemplateParseException($"the template is {text.Length} characters long; the limit is {MaxLength}");
         var literals = new List<string>();
         var holes = new List<TemplatePath>();
         var literal = new StringBuilder();
@@ -39,6 +49,8 @@ public sealed class Template
             if (open < 0) break;
             var close = text.IndexOf("}}", open + 2, StringComparison.Ordinal);
             if (close < 0) throw new TemplateParseException($"'{{{{' at position {open} has no closing '}}}}'");
+            if (holes.Count == MaxVariables)
+                throw new TemplateParseException($"the template has more than {MaxVariables} variables");
             literal.Append(text, pos, open - pos);
             literals.Add(literal.ToString());
             literal.Clear();

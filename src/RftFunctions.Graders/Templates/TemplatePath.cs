@@ -6,6 +6,12 @@ namespace RftFunctions.Graders.Templates;
 /// <summary>A template variable such as <c>item.a.b[0]</c> or <c>sample.output_json["key"]</c>.</summary>
 public sealed class TemplatePath
 {
+    /// <summary>The longest variable path accepted, in characters.</summary>
+    public const int MaxLength = 256;
+
+    /// <summary>The most <c>.field</c> / <c>[index]</c> steps one path may take (JSON itself nests at most 64 deep).</summary>
+    public const int MaxSegments = 64;
+
     private readonly object[] _segments; // string (property) or int (array index)
 
     private TemplatePath(string text, string root, object[] segments)
@@ -25,6 +31,8 @@ public sealed class TemplatePath
     public static TemplatePath Parse(string text)
     {
         var s = text.Trim();
+        if (s.Length > MaxLength)
+            throw new TemplateParseException($"the variable '{s[..32]}...' is {s.Length} characters long; the limit is {MaxLength}");
         var pos = 0;
         var root = ReadName(s, ref pos);
         if (root.Length == 0) throw new TemplateParseException($"'{s}' is not a variable path");
@@ -33,6 +41,8 @@ public sealed class TemplatePath
         var segments = new List<object>();
         while (pos < s.Length)
         {
+            if (segments.Count == MaxSegments)
+                throw new TemplateParseException($"the variable '{s[..32]}...' has more than {MaxSegments} steps");
             if (s[pos] == '.')
             {
                 pos++;

@@ -15,7 +15,16 @@ public sealed class TextGenerator(DecoderModel model, ITextTokenizer tokenizer)
     /// <param name="requests">Prompts and their sampling parameters.</param>
     /// <param name="onToken">Called for every sampled token as it is produced (streaming).</param>
     /// <param name="useKvCache">False re-runs the full sequence per token (slow; for equivalence checks).</param>
-    public IReadOnlyList<GeneratedSample> Generate(IReadOnlyList<GenerationRequest> requests, Action<SampledToken>? onToken = null, bool useKvCache = true)
+    public IReadOnlyList<GeneratedSample> Generate(IReadOnlyList<GenerationRequest> requests, Action<SampledToken>? onToken = null, bool useKvCache = true) =>
+        GenerateCancellable(requests, CancellationToken.None, onToken, useKvCache);
+
+    /// <summary>
+    /// As <see cref="Generate"/>, checking <paramref name="cancellationToken"/> before every token step, so a cancelled
+    /// job, a stopping host or a client that went away stops the generation within one forward pass (throws
+    /// <see cref="OperationCanceledException"/>). A separate name, not an overload, keeps the plain calls plain.
+    /// </summary>
+    public IReadOnlyList<GeneratedSample> GenerateCancellable(IReadOnlyList<GenerationRequest> requests, CancellationToken cancellationToken,
+        Action<SampledToken>? onToken = null, bool useKvCache = true)
     {
         var rows = BuildRows(requests);
         if (rows.Count == 0) return [];
@@ -29,7 +38,7 @@ public sealed class TextGenerator(DecoderModel model, ITextTokenizer tokenizer)
         model.eval();
         try
         {
-            return Run(rows, promptLength, maxNew, onToken, useKvCache);
+            return Run(rows, promptLength, maxNew, onToken, useKvCache, cancellationToken);
         }
         finally
         {
@@ -37,7 +46,8 @@ public sealed class TextGenerator(DecoderModel model, ITextTokenizer tokenizer)
         }
     }
 
-    private IReadOnlyList<GeneratedSample> Run(List<Row> rows, int promptLength, int maxNew, Action<SampledToken>? onToken, bool useKvCache)
+    private IReadOnlyList<GeneratedSample> Run(List<Row> rows, int promptLength, int maxNew, Action<SampledToken>? onToken, bool useKvCache,
+        CancellationToken cancellationToken)
     {
         var capacity = promptLength + maxNew;
         var device = model.Device;
@@ -48,6 +58,7 @@ public sealed class TextGenerator(DecoderModel model, ITextTokenizer tokenizer)
 
         for (var step = 0; step < maxNew && rows.Any(r => !r.Finished); step++)
         {
+            cancellationToken.ThrowIfCancellationRequested();
             using var scope = NewDisposeScope();
             var length = promptLength + step;
             Tensor hidden;

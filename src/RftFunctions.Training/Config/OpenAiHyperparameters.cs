@@ -19,19 +19,28 @@ namespace RftFunctions.Training.Config;
 /// </summary>
 public sealed record OpenAiHyperparameters
 {
+    /// <summary>The largest learning_rate_multiplier (×100 of the base rate; OpenAI's own suggestions are 0.02-2).</summary>
+    public const double MaxLearningRateMultiplier = 100;
+
+    /// <summary>The largest eval_interval in steps.</summary>
+    public const int MaxEvalInterval = 100_000;
+
+    /// <summary>The largest eval_samples.</summary>
+    public const int MaxEvalSamples = 64;
+
     /// <summary>"auto" or 1..50.</summary>
     public JsonNode? NEpochs { get; init; }
 
     /// <summary>"auto" or 1..256.</summary>
     public JsonNode? BatchSize { get; init; }
 
-    /// <summary>"auto" or &gt; 0.</summary>
+    /// <summary>"auto" or (0, <see cref="MaxLearningRateMultiplier"/>].</summary>
     public JsonNode? LearningRateMultiplier { get; init; }
 
-    /// <summary>"auto" or &gt;= 1.</summary>
+    /// <summary>"auto" or 1..<see cref="MaxEvalInterval"/>.</summary>
     public JsonNode? EvalInterval { get; init; }
 
-    /// <summary>"auto" or &gt;= 1.</summary>
+    /// <summary>"auto" or 1..<see cref="MaxEvalSamples"/>.</summary>
     public JsonNode? EvalSamples { get; init; }
 
     /// <summary>"auto" or (0.00001, 10].</summary>
@@ -61,11 +70,11 @@ public sealed record OpenAiHyperparameters
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(trainingExamples);
         int epochs = Integer(NEpochs, "n_epochs", 1, 50) ?? Math.Clamp((256 + trainingExamples - 1) / trainingExamples, 1, 10);
         int batch = Integer(BatchSize, "batch_size", 1, 256) ?? Math.Min(8, trainingExamples);
-        double multiplier = Number(LearningRateMultiplier, "learning_rate_multiplier", 0, double.MaxValue, exclusiveMin: true) ?? 1.0;
+        double multiplier = Number(LearningRateMultiplier, "learning_rate_multiplier", 0, MaxLearningRateMultiplier, exclusiveMin: true) ?? 1.0;
         double compute = Number(ComputeMultiplier, "compute_multiplier", 0.00001, 10, exclusiveMin: true) ?? 1.0;
         int totalSteps = (int)(((long)trainingExamples * epochs + batch - 1) / batch);
-        int evalInterval = Integer(EvalInterval, "eval_interval", 1, int.MaxValue) ?? Math.Max(1, totalSteps / 10);
-        int evalSamples = Integer(EvalSamples, "eval_samples", 1, int.MaxValue) ?? 1;
+        int evalInterval = Integer(EvalInterval, "eval_interval", 1, MaxEvalInterval) ?? Math.Max(1, totalSteps / 10);
+        int evalSamples = Integer(EvalSamples, "eval_samples", 1, MaxEvalSamples) ?? 1;
         int completionTokens = ReasoningEffort switch
         {
             null or "default" or "medium" => 256,

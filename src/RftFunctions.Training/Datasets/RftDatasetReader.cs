@@ -11,6 +11,9 @@ namespace RftFunctions.Training.Datasets;
 /// </summary>
 public static class RftDatasetReader
 {
+    /// <summary>Lines nest at most 64 deep (an RFT example nests about 6); deeper is an invalid_json error.</summary>
+    private static readonly JsonDocumentOptions LineOptions = new() { MaxDepth = 64 };
+
     private static readonly UTF8Encoding StrictUtf8 = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
     private static readonly HashSet<string> Roles = ["developer", "system", "user", "assistant", "tool"];
 
@@ -125,21 +128,29 @@ public static class RftDatasetReader
             return null;
         }
 
-        JsonNode? node;
+        JsonElement root;
         try
         {
-            node = JsonNode.Parse(text);
+            using var document = JsonDocument.Parse(text, LineOptions);
+            root = document.RootElement.Clone();
         }
         catch (JsonException e)
         {
             errors.Add(new DatasetError(lineNumber, null, "invalid_json", $"invalid JSON at column {e.BytePositionInLine + 1}: {e.Message.Split(" Path:")[0]}"));
             return null;
         }
-        if (node is not JsonObject item)
+        if (root.ValueKind != JsonValueKind.Object)
         {
             errors.Add(new DatasetError(lineNumber, null, "not_an_object", "each line must be a JSON object"));
             return null;
         }
+        // A lone surrogate ("\ud800") parses but cannot be read as a string; name it here rather than fail on first use.
+        if (JsonTextCheck.FindInvalidString(root) is { } field)
+        {
+            errors.Add(new DatasetError(lineNumber, field, "invalid_string", "the string is not valid Unicode text (a lone UTF-16 surrogate)"));
+            return null;
+        }
+        var item = JsonObject.Create(root)!;
 
         int before = errors.Count;
         var messages = ReadMessages(item, lineNumber, errors);

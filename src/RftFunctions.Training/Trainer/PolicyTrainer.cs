@@ -79,7 +79,14 @@ public sealed class PolicyTrainer : IDisposable
     public IReadOnlyList<string> DecayedParameterNames { get; }
 
     /// <summary>Runs one policy update on a batch of graded rollouts (group after group).</summary>
-    public PolicyUpdateMetrics Update(IReadOnlyList<RolloutSample> samples, int step)
+    public PolicyUpdateMetrics Update(IReadOnlyList<RolloutSample> samples, int step) => UpdateCancellable(samples, step, CancellationToken.None);
+
+    /// <summary>
+    /// As <see cref="Update"/>, checking <paramref name="cancellationToken"/> before every micro-batch, so a cancelled
+    /// job or a stopping host stops the update within one forward/backward pass (throws
+    /// <see cref="OperationCanceledException"/>); the trainer is then mid-step and must be reloaded.
+    /// </summary>
+    public PolicyUpdateMetrics UpdateCancellable(IReadOnlyList<RolloutSample> samples, int step, CancellationToken cancellationToken)
     {
         ArgumentOutOfRangeException.ThrowIfZero(samples.Count);
         foreach (var s in samples) s.Validate();
@@ -118,7 +125,7 @@ public sealed class PolicyTrainer : IDisposable
                 foreach (var mini in miniBatches)
                 {
                     ZeroGradients();
-                    skipReason = Accumulate(samples, advantages.Advantages, counted, mini, old, iteration == 0, inject, tally);
+                    skipReason = Accumulate(samples, advantages.Advantages, counted, mini, old, iteration == 0, inject, tally, cancellationToken: cancellationToken);
                     if (skipReason is null)
                     {
                         using var scope = NewDisposeScope();
@@ -207,7 +214,8 @@ public sealed class PolicyTrainer : IDisposable
 
     /// <summary>Accumulates one mini-batch's gradient; returns why the step must be skipped, or null.</summary>
     private string? Accumulate(IReadOnlyList<RolloutSample> samples, float[] advantages, bool[] counted, (int Start, int Count) mini,
-        Dictionary<int, Tensor>? old, bool measureMismatch, bool inject, UpdateTally tally, bool samplerIsOld = false)
+        Dictionary<int, Tensor>? old, bool measureMismatch, bool inject, UpdateTally tally, bool samplerIsOld = false,
+        CancellationToken cancellationToken = default)
     {
         // Every micro-batch divides by the mini-batch's sequences and tokens, so the sum of their gradients is the
         // mini-batch's gradient whatever the micro-batch sizes (10 samples in 3/3/3/1 weigh 3/10, 3/10, 3/10, 1/10).
@@ -217,6 +225,8 @@ public sealed class PolicyTrainer : IDisposable
         double lossSum = 0;
         foreach (var (start, count) in Split(mini.Start, mini.Count, Math.Min(_config.GradientAccumulationSteps, mini.Count)))
         {
+            // A cancelled job or a stopping host stops the update within one forward/backward pass.
+            cancellationToken.ThrowIfCancellationRequested();
             using var scope = NewDisposeScope();
             var batch = PaddedBatch.Build(samples, start, count, counted, _policy.Device);
             // The trainer divides logits by the sampling temperature exactly as the sampler did (TRL: logits /= temperature).

@@ -39,7 +39,7 @@ public static class ChatCompletionsApi
                 await StreamAsync(context.Response, model, chat, prompt, completion);
                 return TypedResults.Empty;
             }
-            var (samples, generated) = await GenerateAsync(model, chat, prompt);
+            var (samples, generated) = await GenerateAsync(model, chat, prompt, cancellationToken);
             return ApiJson.Ok(new
             {
                 id = completion.Id,
@@ -63,9 +63,12 @@ public static class ChatCompletionsApi
         }
     }
 
-    private static async Task<(IReadOnlyList<GeneratedSample> Samples, int Generated)> GenerateAsync(LoadedModel model, ChatRequest chat, IReadOnlyList<int> prompt)
+    // The request's abort token reaches the sampling loop: a client that goes away stops its generation, so the model's
+    // gate is free for the next request instead of held until a long completion ends.
+    private static async Task<(IReadOnlyList<GeneratedSample> Samples, int Generated)> GenerateAsync(LoadedModel model, ChatRequest chat, IReadOnlyList<int> prompt,
+        CancellationToken cancellationToken)
     {
-        var samples = (await Task.Run(() => model.Generator.Generate([new GenerationRequest(prompt, chat.Sampling)]))).ToArray();
+        var samples = (await Task.Run(() => model.Generator.GenerateCancellable([new GenerationRequest(prompt, chat.Sampling)], cancellationToken), cancellationToken)).ToArray();
         int generated = samples.Sum(s => s.TokenIds.Count);
         // response_format: redraw (with derived seeds, so the answer stays reproducible) the choices whose output fails the check.
         for (int attempt = 1; chat.RequiresJson && attempt <= JsonRetries; attempt++)
@@ -73,7 +76,7 @@ public static class ChatCompletionsApi
             var failing = Enumerable.Range(0, samples.Length).Where(i => JsonOutputCheck.Check(samples[i].Text, chat.JsonSchema) is not null).ToList();
             if (failing.Count == 0) break;
             var parameters = chat.Sampling with { N = failing.Count, Seed = chat.Sampling.Seed + attempt * 1_000_003L };
-            var redraws = await Task.Run(() => model.Generator.Generate([new GenerationRequest(prompt, parameters)]));
+            var redraws = await Task.Run(() => model.Generator.GenerateCancellable([new GenerationRequest(prompt, parameters)], cancellationToken), cancellationToken);
             for (int j = 0; j < failing.Count; j++) samples[failing[j]] = redraws[j] with { SampleIndex = failing[j] };
             generated += redraws.Sum(s => s.TokenIds.Count);
         }
@@ -89,7 +92,7 @@ public static class ChatCompletionsApi
         {
             try
             {
-                return model.Generator.Generate([new GenerationRequest(prompt, chat.Sampling)], t => tokens.Writer.TryWrite(t));
+                return model.Generator.GenerateCancellable([new GenerationRequest(prompt, chat.Sampling)], response.HttpContext.RequestAborted, t => tokens.Writer.TryWrite(t));
             }
             finally
             {
@@ -130,8 +133,16 @@ public static class ChatCompletionsApi
         }
         catch (OperationCanceledException)
         {
-            // The client went away; the generation still runs to its end and the model's gate is released after it.
-            await generation;
+            // The client went away: the generation stops at its next token (it observes the same abort token), and the
+            // model's gate is released once it has.
+            try
+            {
+                await generation;
+            }
+            catch (OperationCanceledException)
+            {
+                ChatMetrics.GenerationsAbandoned.Add(1);
+            }
         }
     }
 

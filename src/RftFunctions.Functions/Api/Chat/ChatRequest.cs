@@ -40,6 +40,7 @@ public sealed record ChatRequest
     /// <summary>Parses and checks the body.</summary>
     public static ChatRequest Parse(JsonElement body)
     {
+        ChatParameters.RefuseUnknown(body);
         var model = body.TryGetProperty("model", out var m) && m.ValueKind == JsonValueKind.String && m.GetString()!.Length > 0
             ? m.GetString()! : throw Missing("model", "a non-empty string");
         if (!body.TryGetProperty("messages", out var ms) || ms.ValueKind != JsonValueKind.Array || ms.GetArrayLength() == 0)

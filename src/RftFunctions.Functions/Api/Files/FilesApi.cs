@@ -12,6 +12,12 @@ public static class FilesApi
     /// <summary>The only purpose this platform trains from.</summary>
     public const string FineTunePurpose = "fine-tune";
 
+    /// <summary>The longest <c>purpose</c> part read; OpenAI's purposes are a few bytes.</summary>
+    private const int MaxPurposeBytes = 256;
+
+    /// <summary>Room for the multipart boundaries, part headers and the purpose around the file itself.</summary>
+    private const long MultipartOverheadBytes = 64 << 10;
+
     /// <summary>Maps the endpoints under <paramref name="v1"/>.</summary>
     public static RouteGroupBuilder MapFilesApi(this RouteGroupBuilder v1)
     {
@@ -32,6 +38,10 @@ public static class FilesApi
             throw new ApiException(415, "Content-Type must be multipart/form-data with 'purpose' and 'file' parts.", code: "unsupported_media_type");
         var boundary = HeaderUtilities.RemoveQuotes(mediaType.Boundary).Value;
         if (string.IsNullOrEmpty(boundary)) throw ApiException.BadRequest("The multipart boundary is missing.", code: "invalid_multipart");
+        // A declared length over the limit is refused before one byte of the body is read (a client sending
+        // Expect: 100-continue never sends it); the envelope around the file gets MultipartOverheadBytes of room.
+        if (request.ContentLength is { } declared && declared > options.MaxUploadBytes + MultipartOverheadBytes)
+            throw new ApiException(413, $"The request body is {declared} bytes; files are limited to {options.MaxUploadBytes} bytes.", "file", "file_too_large");
         // The upload limit is ours (MaxUploadBytes), enforced while streaming; Kestrel's 30 MB default would cut it short.
         if (context.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } limit) limit.MaxRequestBodySize = null;
 
@@ -46,7 +56,8 @@ public static class FilesApi
                 var name = HeaderUtilities.RemoveQuotes(disposition.Name).Value;
                 if (name == "purpose")
                 {
-                    using var text = new StreamReader(new LimitedReadStream(section.Body, 256), Encoding.UTF8);
+                    using var text = new StreamReader(new LimitedReadStream(section.Body, MaxPurposeBytes, limit =>
+                        ApiException.BadRequest($"'purpose' is longer than {limit} bytes; use '{FineTunePurpose}'.", "purpose", "invalid_value")), Encoding.UTF8);
                     purpose = (await text.ReadToEndAsync(cancellationToken)).Trim();
                 }
                 else if (name == "file" && fileId is null)

@@ -1,8 +1,9 @@
 namespace RftFunctions.Functions.Api.Files;
 
 /// <summary>Passes a stream through, counting bytes, and fails with 413 once more than <paramref name="limit"/> were read,
-/// so an upload is refused while it streams instead of after it was stored whole.</summary>
-internal sealed class LimitedReadStream(Stream inner, long limit) : Stream
+/// so an upload is refused while it streams instead of after it was stored whole. <paramref name="tooLarge"/> makes the
+/// refusal when it is not the file's (a form field's limit names that field).</summary>
+internal sealed class LimitedReadStream(Stream inner, long limit, Func<long, ApiException>? tooLarge = null) : Stream
 {
     /// <summary>Bytes read so far.</summary>
     public long BytesRead { get; private set; }
@@ -25,7 +26,7 @@ internal sealed class LimitedReadStream(Stream inner, long limit) : Stream
     {
         BytesRead += read;
         if (BytesRead > limit)
-            throw new ApiException(413, $"The file is larger than the limit of {limit} bytes.", "file", "file_too_large");
+            throw tooLarge?.Invoke(limit) ?? new ApiException(413, $"The file is larger than the limit of {limit} bytes.", "file", "file_too_large");
         return read;
     }
 

@@ -15,7 +15,8 @@ namespace RftFunctions.Functions.Api.FineTuning;
 /// OpenAI's line limits), resolves the hyperparameters, copies the files into the <c>jobs</c> container (the job
 /// keeps training even if the user deletes them) and starts the orchestration.
 /// </summary>
-public sealed class FineTuningJobCreator(FileStore files, ModelRegistry models, JobStore store, TrainingJobService jobs, GraderCapabilities? graders = null)
+public sealed class FineTuningJobCreator(FileStore files, ModelRegistry models, JobStore store, TrainingJobService jobs, ApiOptions options,
+    GraderCapabilities? graders = null)
 {
     /// <summary>The baseline the hyperparameters resolve against (the config's documented defaults).</summary>
     public static RftTrainingConfig Baseline { get; } = new();
@@ -30,7 +31,7 @@ public sealed class FineTuningJobCreator(FileStore files, ModelRegistry models, 
         if (graders is not null) await graders.RequireRunnableAsync(project, request.Grader, "method.reinforcement.grader", cancellationToken);
         var training = await ReadFileAsync(project, request.TrainingFile, "training_file", DatasetLimits.Training, cancellationToken);
         var validation = await ReadFileAsync(project, request.ValidationFile, "validation_file", DatasetLimits.Validation, cancellationToken);
-        var config = request.Resolve(Baseline, training.Examples);
+        var config = request.Resolve(Baseline, training.Examples, options.TrainingLimits);
 
         var jobId = "ftjob-" + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(12));
         await store.Container.CreateIfNotExistsAsync(cancellationToken: cancellationToken);

@@ -118,7 +118,7 @@ public sealed partial record FineTuningJobRequest
     /// <summary>Resolves the hyperparameters ("auto" rules of <see cref="OpenAiHyperparameters"/>) for a training file
     /// of <paramref name="trainingExamples"/> examples, then applies the trainer knobs; out-of-range values are 400s
     /// naming the field (the trainer knob when the problem is about one the request set).</summary>
-    public RftTrainingConfig Resolve(RftTrainingConfig baseline, int trainingExamples)
+    public RftTrainingConfig Resolve(RftTrainingConfig baseline, int trainingExamples, TrainingLimits? limits = null)
     {
         RftTrainingConfig config;
         try
@@ -139,6 +139,7 @@ public sealed partial record FineTuningJobRequest
                 ? Bad($"Invalid {TrainerKnobs.Param}.{knob}: " + string.Join("; ", problems), $"{TrainerKnobs.Param}.{knob}", "invalid_value")
                 : Bad("Invalid hyperparameters: " + string.Join("; ", problems), "method.reinforcement.hyperparameters", "invalid_value");
         }
+        TrainingLimitsCheck.Enforce(config, trainingExamples, limits ?? TrainingLimits.Default, Trainer.Keys);
         return config;
     }
 

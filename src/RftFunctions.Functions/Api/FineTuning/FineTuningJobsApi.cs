@@ -76,6 +76,8 @@ public sealed class FineTuningJobsApi : IFineTuningJobsApi
         var after = context.Request.Query["after"].ToString();
         if (after.Length > 0 && !after.StartsWith("ftevent-", StringComparison.Ordinal))
             throw ApiException.BadRequest($"after must be an event id (ftevent-...), not '{after}'.", "after", "invalid_value");
+        if (after.Length > 0 && !await store.EventExistsAsync(jobId, after, cancellationToken))
+            throw ApiException.BadRequest($"after: no event with id '{after}' in this job.", "after", "invalid_value");
         var (data, hasMore) = await store.ListEventsAsync(jobId, after.Length > 0 ? after : null, limit, cancellationToken);
         return ApiJson.Ok(new ApiJson.ListPage<JobEventObject>(data, hasMore)
         {

@@ -48,7 +48,8 @@ public static class GradersApi
         // The caller's project: its judges, and its python graders in that project's workers only.
         var graders = new GraderApi(projectServices.For(project, baseServices));
         var result = await graders.RunAsync(new GraderRunRequest { Grader = grader, ModelSample = sample.GetString()!, Item = item, OutputTools = tools }, cancellationToken);
-        return TypedResults.Json(result);
+        // Tracebacks and judge errors are shown to the user: without the server's paths.
+        return TypedResults.Json(ServerPaths.Scrub(JsonSerializer.SerializeToNode(result, JsonSerializerOptions.Web)));
     }
 
     private static JsonElement Required(JsonElement body, string name, JsonValueKind kind)
