@@ -31,10 +31,10 @@ os.dup2(2, 1)
 sys.stdout = sys.stderr
 _requests = sys.stdin.buffer
 
-_BLOCKED_EVENTS = ("socket.", "subprocess.", "os.system", "os.exec", "os.posix_spawn", "os.spawn", "os.fork", "os.forkpty",
-            "os.kill", "os.killpg", "pty.", "ctypes.", "resource.setrlimit", "resource.prlimit", "signal.pthread_kill",
-            "webbrowser.", "urllib.Request", "ftplib.", "smtplib.", "http.client.", "nntplib.", "imaplib.", "poplib.",
-            "telnetlib.")
+_BLOCKED_EVENTS = ("socket.", "subprocess.", "os.system", "os.exec", "os.posix_spawn", "os.spawn", "os.fork",
+                   "os.forkpty", "os.kill", "os.killpg", "pty.", "ctypes.", "resource.setrlimit", "resource.prlimit",
+                   "signal.pthread_kill", "webbrowser.", "urllib.Request", "ftplib.", "smtplib.", "http.client.",
+                   "nntplib.", "imaplib.", "poplib.", "telnetlib.")
 
 
 def _make_audit(blocked):
