@@ -82,8 +82,14 @@ public sealed class TrainingLimitsTests
     {
         var model = new ModelConfig
         {
-            Architecture = ModelArchitecture.Qwen3, VocabSize = 151_936, HiddenSize = 896, IntermediateSize = 4864, NumHiddenLayers = 24,
-            NumAttentionHeads = 14, NumKeyValueHeads = 2, HeadDim = 64,
+            Architecture = ModelArchitecture.Qwen3,
+            VocabSize = 151_936,
+            HiddenSize = 896,
+            IntermediateSize = 4864,
+            NumHiddenLayers = 24,
+            NumAttentionHeads = 14,
+            NumKeyValueHeads = 2,
+            HeadDim = 64,
         };
         var small = StepMemoryEstimate.Rollout(model, rows: 8, promptTokens: 100, maxNewTokens: 256);
         var large = StepMemoryEstimate.Rollout(model, rows: 4096, promptTokens: 100, maxNewTokens: 4096);

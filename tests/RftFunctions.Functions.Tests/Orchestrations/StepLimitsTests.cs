@@ -50,7 +50,11 @@ public sealed class StepLimitsTests(StorageFixture storage)
         // One step of 64 shards, each 64 samples of up to 1000 tokens: minutes of sampling if nothing stops it.
         var config = TrainingTestHost.Config(seed: 31) with
         {
-            PromptsPerStep = 64, SamplesPerPrompt = 64, MaxCompletionTokens = 1000, GradientAccumulationSteps = 64 * 64, EvalInterval = 100,
+            PromptsPerStep = 64,
+            SamplesPerPrompt = 64,
+            MaxCompletionTokens = 1000,
+            GradientAccumulationSteps = 64 * 64,
+            EvalInterval = 100,
         };
         var jobId = await host.CreateJobAsync("ftjob-cancel-running", config, trainLines: 64, stop: []);
         // The first shard is written, so the step is running (the gpu pool samples one shard at a time).
