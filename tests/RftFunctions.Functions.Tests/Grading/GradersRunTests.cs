@@ -1,4 +1,5 @@
 using System.Text.Json;
+using Microsoft.Extensions.DependencyInjection;
 using RftFunctions.Functions.Tests.Api;
 using RftFunctions.Graders.Metrics;
 using RftFunctions.Testing;
