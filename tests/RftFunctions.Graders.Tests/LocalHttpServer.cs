@@ -24,10 +24,22 @@ public sealed class LocalHttpServer : IAsyncDisposable
     public LocalHttpServer(Func<ServerRequest, int, ServerReply> handler)
     {
         _handler = handler;
-        var port = FreePort();
-        BaseUrl = $"http://127.0.0.1:{port}/";
-        _listener.Prefixes.Add(BaseUrl);
-        _listener.Start();
+        // A free port can be taken by a parallel test before Start binds it: try a few.
+        for (var attempt = 0; ; attempt++)
+        {
+            BaseUrl = $"http://127.0.0.1:{FreePort()}/";
+            _listener.Prefixes.Clear();
+            _listener.Prefixes.Add(BaseUrl);
+            try
+            {
+                _listener.Start();
+                break;
+            }
+            catch (HttpListenerException) when (attempt < 5)
+            {
+                // Another port.
+            }
+        }
         _loop = Task.Run(LoopAsync);
     }
 

@@ -5,6 +5,7 @@ POST /v1/chat/completions  judge: reads the sample between '<<' and '>>' in the 
 POST /v1/embeddings        vectors derived from each text (float lists, or base64 float32 when asked).
 POST /grade                endpoint grader: 503 (Retry-After: 0) for the first two attempts of each trace_id, then
                            {"score": score(sample.output_text)}.
+POST /slow                 holds each request 1 s and logs how many were in flight when it arrived.
 POST /redirect             302 to the cloud metadata address.
 Every request is appended to the log file (argv[1]) as one JSON line; the port is printed on the first stdout line.
 """
@@ -13,11 +14,13 @@ import json
 import struct
 import sys
 import threading
+import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 LOG = sys.argv[1]
 LOCK = threading.Lock()
 ATTEMPTS = {}
+IN_FLIGHT = [0]
 
 
 def score(text):
@@ -95,6 +98,15 @@ class Handler(BaseHTTPRequestHandler):
                 self.reply(503, {"error": "warming up"}, {"Retry-After": "0"})
             else:
                 self.reply(200, {"score": score(text)})
+        elif self.path == "/slow":
+            with LOCK:
+                IN_FLIGHT[0] += 1
+                now = IN_FLIGHT[0]
+            log({"path": self.path, "in_flight": now})
+            time.sleep(1.0)
+            with LOCK:
+                IN_FLIGHT[0] -= 1
+            self.reply(200, {"score": 1})
         elif self.path == "/redirect":
             log({"path": self.path})
             self.reply(302, {}, {"Location": "http://169.254.169.254/latest/meta-data/"})
