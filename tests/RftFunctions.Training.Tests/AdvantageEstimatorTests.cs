@@ -85,6 +85,13 @@ public sealed class AdvantageConventionTests
     }
 
     [Fact]
+    public void Scaling_values_stored_by_earlier_job_specs_keep_their_meaning()
+    {
+        // Job specs store enums as numbers; Auto came later and must not shift the others.
+        Assert.Equal([0, 1, 2, 3], new[] { AdvantageScaling.Group, AdvantageScaling.Batch, AdvantageScaling.None, AdvantageScaling.Auto }.Select(s => (int)s));
+    }
+
+    [Fact]
     public void Leave_one_out_with_group_scaling_is_the_named_variant_that_divides()
     {
         var plain = AdvantageEstimator.Compute([1, 0, 0, 0], 4, AdvantageBaseline.LeaveOneOut, AdvantageScaling.None);

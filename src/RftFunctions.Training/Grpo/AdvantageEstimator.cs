@@ -14,10 +14,6 @@ public enum AdvantageBaseline
 /// <summary>How advantages are divided after the baseline is subtracted.</summary>
 public enum AdvantageScaling
 {
-    /// <summary>The estimator's own convention: <see cref="Group"/> for the group-mean baseline (GRPO), <see cref="None"/>
-    /// for leave-one-out (verl's RLOO does not divide by a standard deviation).</summary>
-    Auto,
-
     /// <summary>By the group's reward standard deviation (+ epsilon): classic GRPO (TRL <c>scale_rewards="group"</c>).
     /// With leave-one-out this is a variant ("RLOO with group-std scaling"), not verl's RLOO.</summary>
     Group,
@@ -29,6 +25,11 @@ public enum AdvantageScaling
 
     /// <summary>Not at all (Dr. GRPO, TRL <c>scale_rewards="none"</c>): avoids up-weighting near-uniform groups.</summary>
     None,
+
+    /// <summary>The estimator's own convention: <see cref="Group"/> for the group-mean baseline (GRPO), <see cref="None"/>
+    /// for leave-one-out (verl's RLOO does not divide by a standard deviation). Declared last so the numeric values of
+    /// the others, as job specs written before it store them, keep their meaning.</summary>
+    Auto,
 }
 
 /// <summary>Advantages for a batch, plus what users watch about it.</summary>
