@@ -62,8 +62,10 @@ public class PythonSandboxEscapeTests(PythonPoolFixture fixture) : IClassFixture
 
         """;
 
-    private static async Task<JsonElement> AttackAsync(PythonGraderPool pool, string body, object? item = null, string project = "attacker")
+    private static async Task<JsonElement> AttackAsync(PythonGraderPool pool, string body, object? item = null, string? project = null)
     {
+        // Each attack in a project of its own, so it meets a fresh worker and not what an earlier attack left in /tmp.
+        project ??= $"attacker-{Guid.NewGuid():N}";
         var source = Prelude + body;
         using var itemJson = JsonDocument.Parse(JsonSerializer.Serialize(item ?? new { }));
         using var sample = JsonDocument.Parse("""{"output_text":"x","output_json":null,"output_tools":[],"choices":[]}""");
