@@ -54,7 +54,11 @@ public sealed class ScoringTests
         using var masked = TokenScorer.Score(model, ids, scoreMask: completion, chunkRows: 2);
 
         Assert.True(masked.LogProbs.allclose(all.LogProbs * completion, rtol: 0, atol: 1e-6));
-        Assert.True(masked.Entropy.allclose(all.Entropy * completion, rtol: 0, atol: 1e-6));
+        // Entropy sums over the whole vocabulary (values near log V): the chunked and full passes reduce in a different
+        // order, which on some CPUs (seen: AMD EPYC, 1.9e-6 at values ~5) moves the last few fp32 bits, so the bound is
+        // relative as well.
+        var diff = (masked.Entropy - all.Entropy * completion).abs().max().item<float>();
+        Assert.True(masked.Entropy.allclose(all.Entropy * completion, rtol: 1e-6, atol: 1e-6), $"max entropy difference {diff}");
     }
 
     [Fact]
