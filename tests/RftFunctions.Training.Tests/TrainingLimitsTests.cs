@@ -66,6 +66,19 @@ public sealed class TrainingLimitsTests
     }
 
     [Fact]
+    public void Dynamic_sampling_counts_every_refill_round_in_the_step_ceiling()
+    {
+        // 64 x 16 x 1024 = 1,048,576 tokens: exactly the default step ceiling without refills.
+        var plain = new RftTrainingConfig { PromptsPerStep = 64, SamplesPerPrompt = 16, MaxCompletionTokens = 1024 };
+        Assert.Equal(1L << 20, TrainingLimits.TokensPerStep(plain));
+        Assert.DoesNotContain(Limits.Validate(plain, 64), p => p.Contains("completion tokens per step", StringComparison.Ordinal));
+        // Three refill rounds may sample up to four times as many prompts in one step.
+        var refilled = plain with { DynamicSampling = true, DynamicSamplingMaxRounds = 3 };
+        Assert.Equal(4L << 20, TrainingLimits.TokensPerStep(refilled));
+        Assert.Contains(Limits.Validate(refilled, 64), p => p.Contains("completion tokens per step", StringComparison.Ordinal));
+    }
+
+    [Fact]
     public void Hyperparameters_are_bounded_too()
     {
         var cfg = new RftTrainingConfig();

@@ -104,11 +104,16 @@ public sealed record TrainingLimits
         return ((long)trainingExamples * Math.Max(1, config.Epochs) + Math.Max(1, config.PromptsPerStep) - 1) / Math.Max(1, config.PromptsPerStep);
     }
 
-    /// <summary>Completion tokens one step may generate (saturating, so absurd values cannot wrap around).</summary>
+    /// <summary>
+    /// Completion tokens one step may generate (saturating, so absurd values cannot wrap around). With dynamic sampling
+    /// each refill round samples at most another <see cref="RftTrainingConfig.PromptsPerStep"/> prompts, so the worst
+    /// case counts every round.
+    /// </summary>
     public static long TokensPerStep(RftTrainingConfig config)
     {
         ArgumentNullException.ThrowIfNull(config);
-        var tokens = (double)config.PromptsPerStep * config.SamplesPerPrompt * config.MaxCompletionTokens;
+        var rounds = config.DynamicSampling ? 1.0 + Math.Max(0, config.DynamicSamplingMaxRounds) : 1.0;
+        var tokens = rounds * config.PromptsPerStep * config.SamplesPerPrompt * config.MaxCompletionTokens;
         return tokens >= long.MaxValue ? long.MaxValue : (long)tokens;
     }
 
@@ -151,7 +156,7 @@ public sealed record TrainingLimits
         var perStep = TokensPerStep(config);
         if (perStep > MaxTokensPerStep)
             problems.Add(string.Create(CultureInfo.InvariantCulture,
-                $"{nameof(config.SamplesPerPrompt)} × {nameof(config.PromptsPerStep)} × {nameof(config.MaxCompletionTokens)} = {perStep} completion tokens per step; this deployment allows at most {MaxTokensPerStep}"));
+                $"{nameof(config.SamplesPerPrompt)} × {nameof(config.PromptsPerStep)} × {nameof(config.MaxCompletionTokens)}{(config.DynamicSampling ? " × (1 + DynamicSamplingMaxRounds)" : "")} = {perStep} completion tokens per step; this deployment allows at most {MaxTokensPerStep}"));
         var perJob = (double)perStep * TotalSteps(config, trainingExamples);
         if (perJob > MaxTokensPerJob)
             problems.Add(string.Create(CultureInfo.InvariantCulture,
