@@ -23,13 +23,15 @@ public static class RftCommandLine
         new("graders", "validate a grader file or run it on one sample", GradersCommand.Usage, GradersCommand.RunAsync),
         new("models", "list/get/delete models; register a local model folder", ModelsCliCommand.Usage, ModelsCliCommand.RunAsync),
         new("chat", "one chat completion (JSON, --text or --stream)", ChatCommand.Usage, ChatCommand.RunAsync),
-        new("keys", "API keys in storage: create --project P | list [--project P] | revoke KEY_ID", KeysUsage, (a, _) => KeysCommand.RunAsync(a)),
+        new("keys", "API keys in storage: create (--project P | --admin) | list [--project P | --admin] | revoke KEY_ID", KeysUsage, (a, _) => KeysCommand.RunAsync(a)),
         new("doctor", "check that TorchSharp computes and the storage answers (JSON; exit 1 on failure)", "usage: rft doctor [--no-storage]", (a, _) => DoctorCommand.RunAsync(a)),
     ];
 
     private const string KeysUsage = """
         usage: rft keys create --project P     prints the new key once (store it: only its hash is kept)
-               rft keys list [--project P]      ids, projects and hints
+               rft keys create --admin         prints a new operator key once: it opens the durable management
+                                               API and /healthz details, never /v1 (docs/security.md)
+               rft keys list [--project P | --admin]   ids, projects and hints
                rft keys revoke KEY_ID
         Works on the configured storage directly (AzureWebJobsStorage), like the host; no running host needed.
         """;

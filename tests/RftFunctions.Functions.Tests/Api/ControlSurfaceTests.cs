@@ -51,6 +51,8 @@ public sealed class ControlSurfaceTests(StorageFixture storage)
         foreach (var route in routes)
         {
             using var anon = await SendAsync(anonymous, route);
+            using var withProjectKey = await SendAsync(project, route);
+            var keyed = (int)withProjectKey.StatusCode;
             if (PublicRoutes.Contains(route.Key))
             {
                 if (anon.StatusCode != HttpStatusCode.OK) failures.Add($"{route.Key} (public): anonymous got {(int)anon.StatusCode}");
@@ -60,9 +62,17 @@ public sealed class ControlSurfaceTests(StorageFixture storage)
                 failures.Add($"{route.Key}: anonymous got {(int)anon.StatusCode}, expected 401 (or add it to the documented public routes)");
             if (route.Route.StartsWith(Management, StringComparison.Ordinal))
             {
-                using var withProjectKey = await SendAsync(project, route);
-                if (withProjectKey.StatusCode != HttpStatusCode.Forbidden)
-                    failures.Add($"{route.Key}: a project key got {(int)withProjectKey.StatusCode}, expected 403");
+                if (withProjectKey.StatusCode != HttpStatusCode.Forbidden) failures.Add($"{route.Key}: a project key got {keyed}, expected 403");
+            }
+            else if (route.Route.StartsWith("/v1/", StringComparison.Ordinal))
+            {
+                // The project key is a real credential there: refused input is a 4xx, never 401/403 or a fault.
+                if (keyed is 401 or 403 or >= 500) failures.Add($"{route.Key}: a project key got {keyed}");
+            }
+            else if (withProjectKey.StatusCode != HttpStatusCode.Unauthorized)
+            {
+                // Routes with a key of their own (the Event Grid webhook) do not take project keys either.
+                failures.Add($"{route.Key}: a project key got {keyed}, expected 401");
             }
         }
         Assert.True(failures.Count == 0, string.Join('\n', failures));

@@ -88,9 +88,9 @@ public sealed class DemoPipelineTests(StorageFixture storage)
             Assert.Equal(JsonSerializer.Serialize(recipe.TrainingFor(7)), JsonSerializer.Serialize(spec.Config));
             using (var request = JsonDocument.Parse(File.ReadAllText(Path.Combine(report, "job_request.json"))))
                 Assert.Equal("full", request.RootElement.GetProperty("method").GetProperty("reinforcement").GetProperty("trainer").GetProperty("mode").GetString());
-            // The base model sits in the models container, registered by prefix; the datasets came in through the drop zone.
+            // The base model sits in the development project's folder of the models container, registered by prefix; the datasets came in through the drop zone.
             var modelBlobs = new List<string>();
-            await foreach (var blob in blobs.GetBlobContainerClient(prefix + "models").GetBlobsAsync(new GetBlobsOptions { Prefix = "demo-base/" }, _ct)) modelBlobs.Add(blob.Name);
+            await foreach (var blob in blobs.GetBlobContainerClient(prefix + "models").GetBlobsAsync(new GetBlobsOptions { Prefix = "default/demo-base/" }, _ct)) modelBlobs.Add(blob.Name);
             Assert.Contains(modelBlobs, n => n.EndsWith("/config.json", StringComparison.Ordinal));
             var dropped = new List<string>();
             await foreach (var blob in blobs.GetBlobContainerClient(prefix + "datasets").GetBlobsAsync(cancellationToken: _ct)) dropped.Add(blob.Name);
