@@ -100,13 +100,29 @@ public sealed class HostProcess : IAsyncDisposable
         lock (_output) _output.AppendLine(line);
     }
 
+    /// <summary>
+    /// A port that is free now, from 20000-29999: below Linux's ephemeral range (32768-60999), where the kernel puts
+    /// every port-0 listener (Azurite, the grading test servers) and every outgoing connection's source port, so none of
+    /// those can take it between this check and the host binding it. (A port 0 pick from the ephemeral range once went
+    /// to another test's host first, and this host's requests reached that one.)
+    /// </summary>
     private static int FreePort()
     {
-        var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        var port = ((IPEndPoint)listener.LocalEndpoint).Port;
-        listener.Stop();
-        return port;
+        for (int attempt = 0; ; attempt++)
+        {
+            int port = Random.Shared.Next(20000, 30000);
+            try
+            {
+                var listener = new TcpListener(IPAddress.Loopback, port);
+                listener.Start();
+                listener.Stop();
+                return port;
+            }
+            catch (SocketException) when (attempt < 100)
+            {
+                // taken: try another
+            }
+        }
     }
 
     public async ValueTask DisposeAsync()

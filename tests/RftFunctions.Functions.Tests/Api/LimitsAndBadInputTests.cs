@@ -36,6 +36,8 @@ public sealed class LimitsAndBadInputTests(StorageFixture storage)
         {
             ["AzureWebJobsStorage"] = storage.ConnectionString,
             ["Rft__StoragePrefix"] = prefix,
+            // The tiny model is registered by its path under the temp directory.
+            ["Rft__ModelImportRoot"] = Path.GetTempPath(),
             ["Rft__DevelopmentApiKey"] = Key,
             ["Rft__Roles"] = "api",
             ["Rft__MaxUploadBytes"] = "65536",

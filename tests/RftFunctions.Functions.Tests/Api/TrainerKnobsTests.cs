@@ -27,6 +27,8 @@ public sealed class TrainerKnobsTests(StorageFixture storage)
         {
             ["AzureWebJobsStorage"] = storage.ConnectionString,
             ["Rft__StoragePrefix"] = prefix,
+            // The tiny model is registered by its path under the temp directory.
+            ["Rft__ModelImportRoot"] = Path.GetTempPath(),
             ["Rft__DevelopmentApiKey"] = Key,
             ["Rft__Roles"] = "all",
             ["Rft__CheckpointScanSeconds"] = "0",
