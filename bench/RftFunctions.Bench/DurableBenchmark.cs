@@ -1,16 +1,18 @@
-using System.Diagnostics;
-using System.Diagnostics.Metrics;
 using System.Globalization;
 using System.Text.Json;
-using RftFunctions.Durable;
+using Microsoft.DurableTask;
+using Microsoft.DurableTask.Client;
+using Microsoft.Extensions.DependencyInjection;
+using RftFunctions.Functions.Durable;
 using RftFunctions.Storage;
 
 namespace RftFunctions.Bench;
 
 /// <summary>
-/// The durable runtime on a private Azurite with one worker (this process): throughput of a 1,000 no-op activity
-/// fan-out/fan-in, the median episode latency (receive to commit, from the runtime's own histogram), and the overhead
-/// of running 16 one-second CPU activities against the ideal 16 s / cores.
+/// The engine (DurableTask.Core + DurableTask.AzureStorage, as the self-hosted worker runs it) on a private Azurite with
+/// one worker (this process), with host.json's polling settings: per-hop latency of a chain of no-op activities (from
+/// one activity's end to the next one's start: result queued, orchestrator episode, next activity queued and picked up)
+/// and the throughput of a no-op fan-out/fan-in.
 /// </summary>
 public sealed class DurableBenchmark : IBenchmark
 {
@@ -18,141 +20,101 @@ public sealed class DurableBenchmark : IBenchmark
     public string Name => "durable";
 
     /// <inheritdoc/>
-    public string Description => "durable runtime on Azurite: no-op activity throughput, episode latency, CPU fan-out overhead";
+    public string Description => "the durable engine on Azurite: per-hop latency p50/p95 (chain of no-op activities) and fan-out throughput [FANOUT] [--polling MS]";
 
     /// <inheritdoc/>
     public async Task<int> RunAsync(string[] args)
     {
-        int activities = args.Length > 0 ? int.Parse(args[0], CultureInfo.InvariantCulture) : 1000;
+        int activities = args.Length > 0 && int.TryParse(args[0], NumberStyles.None, CultureInfo.InvariantCulture, out var n) ? n : 500;
+        var polling = TimeSpan.FromMilliseconds(Option(args, "--polling") ?? 100);
         var toolDirectory = AzuriteEmulator.FindToolDirectory(AppContext.BaseDirectory, Directory.GetCurrentDirectory());
         await using var azurite = await AzuriteEmulator.StartAsync(new AzuriteOptions(toolDirectory));
         var account = StorageAccount.FromConnectionString(azurite.ConnectionString);
-        var cores = Environment.ProcessorCount;
-
-        var episodeMs = new List<double>();
-        using var listener = new MeterListener();
-        listener.InstrumentPublished = (instrument, l) =>
+        var options = new TaskHubOptions
         {
-            if (instrument.Meter.Name == "RftFunctions.Durable" && instrument.Name == "durable.episode_duration") l.EnableMeasurementEvents(instrument);
+            HubName = "benchhop" + Guid.NewGuid().ToString("N")[..8],
+            MaxConcurrentActivityFunctions = 64,
+            ExtendedSessionsEnabled = true,
+            StorageProvider = new TaskHubStorageOptions { MaxQueuePollingInterval = polling },
         };
-        listener.SetMeasurementEventCallback<double>((_, value, _, _) => { lock (episodeMs) episodeMs.Add(value); });
-        // Activity completion times show where a fan-out's wall time goes (dispatch, activities, fan-in).
-        var activityDone = new List<long>();
-        listener.InstrumentPublished += (instrument, l) =>
-        {
-            if (instrument.Meter.Name == "RftFunctions.Durable" && instrument.Name == "durable.activities") l.EnableMeasurementEvents(instrument);
-        };
-        listener.SetMeasurementEventCallback<long>((_, _, _, _) => { lock (activityDone) activityDone.Add(Stopwatch.GetTimestamp()); });
-        listener.Start();
+        using var spans = new SpanRecorder();
+        var services = new ServiceCollection();
+        services.AddLogging();
+        services.AddSingleton(new WorkerShutdown());
+        services.AddSingleton(sp => new TaskHubEngine(account, options));
+        services.AddSingleton(new TaskCatalog()
+            .AddOrchestrator<FanOut>("FanOut")
+            .AddOrchestrator<Chain>("Chain")
+            .AddActivity<Noop>("Noop"));
+        services.AddSingleton<TaskHubWorkerService>();
+        await using var provider = services.BuildServiceProvider();
+        var worker = provider.GetRequiredService<TaskHubWorkerService>();
+        await worker.StartAsync(CancellationToken.None);
+        await using var client = provider.GetRequiredService<TaskHubEngine>().CreateClient();
 
-        // Throughput: one worker, the default pool at 64 concurrent no-op activities.
-        var noopOptions = Options("benchnoop", new Dictionary<string, int> { ["default"] = 64 });
-        var registry = new DurableTaskRegistry()
-            .AddOrchestratorFunc<int, int>("FanOut", async (ctx, n) =>
-                (await Task.WhenAll(Enumerable.Range(0, n).Select(i => ctx.CallActivityAsync<int>("Noop", i)))).Length)
-            .AddActivityFunc<int, int>("Noop", (_, i) => i)
-            .AddOrchestratorFunc<int, int>("Chain", async (ctx, n) =>
-            {
-                var last = 0;
-                for (int i = 0; i < n; i++) last = await ctx.CallActivityAsync<int>("Noop", i);
-                return last + 1;
-            })
-            .AddOrchestratorFunc<int, int>("Spin", async (ctx, n) =>
-                (await Task.WhenAll(Enumerable.Range(0, n).Select(i => ctx.CallActivityAsync<int>("Burn", i)))).Length)
-            .AddActivityFunc<int, int>("Burn", (_, i) => BurnCpu(TimeSpan.FromSeconds(1), i), pool: "cpu");
-        double noopPerSecond;
-        await using (var worker = new DurableTaskWorker(account, noopOptions, registry))
-        {
-            await worker.StartAsync(CancellationToken.None);
-            var client = new AzureStorageDurableTaskClient(account, noopOptions);
-            await RunAsync(client, "FanOut", 50); // warm-up: JIT, queues, tables
-            lock (episodeMs) episodeMs.Clear();
-            lock (activityDone) activityDone.Clear();
-            var scheduled = Stopwatch.GetTimestamp();
-            var wall = await RunAsync(client, "FanOut", activities);
-            lock (activityDone)
-            {
-                if (activityDone.Count > 0)
-                {
-                    Console.WriteLine($"first activity done after {Stopwatch.GetElapsedTime(scheduled, activityDone.Min()).TotalSeconds:F2} s, " +
-                                      $"last after {Stopwatch.GetElapsedTime(scheduled, activityDone.Max()).TotalSeconds:F2} s");
-                }
-            }
-            noopPerSecond = activities / wall.TotalSeconds;
-            Console.WriteLine($"{activities} no-op activities in {wall.TotalSeconds:F2} s = {noopPerSecond:F1}/s");
-        }
-        // Episode latency: a chain of 40 sequential no-op activities is 41 small episodes.
-        await using (var worker = new DurableTaskWorker(account, noopOptions, registry))
-        {
-            await worker.StartAsync(CancellationToken.None);
-            var client = new AzureStorageDurableTaskClient(account, noopOptions);
-            lock (episodeMs) episodeMs.Clear();
-            var chain = await RunAsync(client, "Chain", 40);
-            Console.WriteLine($"chain of 40 sequential activities in {chain.TotalSeconds:F2} s");
-        }
-        double[] episodes;
-        lock (episodeMs) episodes = [.. episodeMs.Order()];
-        var p50 = episodes.Length == 0 ? double.NaN : episodes[episodes.Length / 2];
-        Console.WriteLine($"{episodes.Length} episodes, p50 {p50:F1} ms, p90 {episodes[(int)(episodes.Length * 0.9)]:F1} ms, max {episodes[^1]:F1} ms");
+        await RunAsync(client, "FanOut", 20); // warm-up: queues, tables, JIT, partition leases
+        var (chainStart, chainEnd) = await RunAsync(client, "Chain", 40);
+        var chain = spans.Activities(chainStart, chainEnd);
+        var hops = chain.Zip(chain.Skip(1), (a, b) => (b.Start - a.End).TotalMilliseconds).Order().ToArray();
+        double P(double q) => hops.Length == 0 ? double.NaN : hops[Math.Min(hops.Length - 1, (int)(hops.Length * q))];
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"chain of 40 no-op activities: {(chainEnd - chainStart).TotalSeconds:0.00} s; hop p50 {P(0.5):0.0} ms, p95 {P(0.95):0.0} ms"));
 
-        // Overhead: 16 x 1 s of CPU work, as many at once as there are cores.
-        var cpuOptions = Options("benchcpu", new Dictionary<string, int> { ["default"] = 4, ["cpu"] = cores });
-        double wallSeconds;
-        await using (var worker = new DurableTaskWorker(account, cpuOptions, registry))
-        {
-            await worker.StartAsync(CancellationToken.None);
-            var client = new AzureStorageDurableTaskClient(account, cpuOptions);
-            wallSeconds = (await RunAsync(client, "Spin", 16)).TotalSeconds;
-        }
-        var ideal = 16.0 / cores;
-        var overhead = (wallSeconds - ideal) / wallSeconds;
-        Console.WriteLine($"16 x 1 s CPU activities on {cores} cores: {wallSeconds:F2} s wall, ideal {ideal:F2} s, overhead {overhead:P1}");
+        var (fanStart, fanEnd) = await RunAsync(client, "FanOut", activities);
+        var perSecond = activities / (fanEnd - fanStart).TotalSeconds;
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"fan-out of {activities} no-op activities: {(fanEnd - fanStart).TotalSeconds:0.00} s = {perSecond:0.0}/s"));
+        await worker.StopAsync(CancellationToken.None);
 
         Console.WriteLine(JsonSerializer.Serialize(new Dictionary<string, object>
         {
-            ["noop_activities_per_s"] = Math.Round(noopPerSecond, 1),
-            ["episode_latency_ms_p50"] = Math.Round(p50, 2),
-            ["overhead_fraction"] = Math.Round(overhead, 4),
-            ["activities"] = activities,
-            ["episodes"] = episodes.Length,
-            ["cpu_fanout_wall_s"] = Math.Round(wallSeconds, 3),
-            ["cores"] = cores,
+            ["engine"] = "DurableTask.Core + DurableTask.AzureStorage",
+            ["max_queue_polling_interval_ms"] = polling.TotalMilliseconds,
+            ["extended_sessions"] = options.ExtendedSessionsEnabled,
+            ["hop_latency_ms_p50"] = Math.Round(P(0.5), 1),
+            ["hop_latency_ms_p95"] = Math.Round(P(0.95), 1),
+            ["fanout_activities"] = activities,
+            ["fanout_activities_per_s"] = Math.Round(perSecond, 1),
+            ["cores"] = Environment.ProcessorCount,
+            ["load_average"] = File.Exists("/proc/loadavg") ? File.ReadAllText("/proc/loadavg").Split(' ')[0] : "n/a",
         }));
         return 0;
     }
 
-    private static DurableTaskOptions Options(string hub, Dictionary<string, int> pools) => new DurableTaskOptions
+    private static int? Option(string[] args, string name)
     {
-        HubName = hub + Guid.NewGuid().ToString("N")[..8],
-        WorkerPools = pools,
-        StorageProvider = new AzureStorageProviderOptions { MaxQueuePollingInterval = TimeSpan.FromSeconds(1) },
-    }.Validate();
+        var i = Array.IndexOf(args, name);
+        return i >= 0 && i + 1 < args.Length ? int.Parse(args[i + 1], CultureInfo.InvariantCulture) : null;
+    }
 
-    /// <summary>
-    /// Runs one instance; the time is from scheduling to the final checkpoint, both as the runtime recorded them
-    /// (CreatedAt and LastUpdatedAt), so the client's polling interval does not count.
-    /// </summary>
-    private static async Task<TimeSpan> RunAsync(DurableTaskClient client, string orchestrator, int n)
+    /// <summary>Scheduling to the final commit, as the engine recorded them (the client's polling does not count).</summary>
+    private static async Task<(DateTime Start, DateTime End)> RunAsync(DurableTaskClient client, string orchestrator, int n)
     {
         var id = await client.ScheduleNewOrchestrationInstanceAsync(orchestrator, n);
         using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(5));
         var result = await client.WaitForInstanceCompletionAsync(id, true, timeout.Token);
         if (result.RuntimeStatus != OrchestrationRuntimeStatus.Completed || result.ReadOutputAs<int>() != n)
-        {
             throw new InvalidOperationException($"{orchestrator} ended {result.RuntimeStatus}: {result.FailureDetails}");
-        }
-        return result.LastUpdatedAt - result.CreatedAt;
+        return (result.CreatedAt.UtcDateTime, result.LastUpdatedAt.UtcDateTime);
     }
 
-    /// <summary>Busy work for <paramref name="duration"/> of wall time on one thread.</summary>
-    private static int BurnCpu(TimeSpan duration, int seed)
+    private sealed class FanOut : TaskOrchestrator<int, int>
     {
-        var stopwatch = Stopwatch.StartNew();
-        var x = (uint)seed + 1;
-        while (stopwatch.Elapsed < duration)
+        public override async Task<int> RunAsync(TaskOrchestrationContext context, int n) =>
+            (await Task.WhenAll(Enumerable.Range(0, n).Select(i => context.CallActivityAsync<int>("Noop", i)))).Length;
+    }
+
+    private sealed class Chain : TaskOrchestrator<int, int>
+    {
+        public override async Task<int> RunAsync(TaskOrchestrationContext context, int n)
         {
-            for (int i = 0; i < 10_000; i++) x = x * 1664525 + 1013904223;
+            var last = 0;
+            for (int i = 0; i < n; i++) last = await context.CallActivityAsync<int>("Noop", i);
+            return last + 1;
         }
-        return x == 0 ? -1 : seed;
+    }
+
+    private sealed class Noop : TaskActivity<int, int>
+    {
+        public override Task<int> RunAsync(TaskActivityContext context, int input) => Task.FromResult(input);
     }
 }

@@ -3,7 +3,8 @@ using System.Globalization;
 using System.Text.Json;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
-using RftFunctions.Durable;
+using Microsoft.DurableTask.Client;
+using RftFunctions.Functions.Durable;
 using RftFunctions.Functions.Demo;
 using RftFunctions.Functions.Hosting;
 using RftFunctions.Functions.Jobs;
@@ -16,7 +17,7 @@ namespace RftFunctions.Bench;
 /// <summary>
 /// The gene-ranking demo's RFT job (its <see cref="DemoRecipe"/>: data, grader, base model, trainer config and steps)
 /// through the real TrainingJob
-/// orchestration on a private Azurite, with one worker (this process) serving every pool as host.json configures them:
+/// orchestration on a private Azurite, with one worker (this process) as host.json configures it:
 /// where the wall time goes (sampling, grading, training, eval inside their activities) and the fraction of it during
 /// which no activity runs at all (dispatch, queues, history, bookkeeping between activities).
 /// </summary>
@@ -26,7 +27,7 @@ public sealed class TrainingBenchmark : IBenchmark
     public string Name => "training";
 
     /// <inheritdoc/>
-    public string Description => "the demo's RFT job (DemoRecipe.Default) on Azurite through the real orchestration: steps/min, time split, orchestration overhead [--timeline] [--extended-sessions]";
+    public string Description => "the demo's RFT job (DemoRecipe.Default) on Azurite through the real orchestration: steps/min, time split, orchestration overhead [--timeline] [--extended-sessions] [--no-synthetic]";
 
     /// <inheritdoc/>
     public async Task<int> RunAsync(string[] args)
@@ -53,7 +54,7 @@ public sealed class TrainingBenchmark : IBenchmark
         // polling, extended sessions), in a private hub; --extended-sessions turns those on to measure that lever.
         var configuration = new ConfigurationBuilder();
         FunctionsConfiguration.Apply(configuration, ContentRoot.Find(), []);
-        var hosted = configuration.Build().GetSection(DurableTaskOptions.ConfigurationSection).Get<DurableTaskOptions>() ?? new DurableTaskOptions();
+        var hosted = DurableHosting.ReadOptions(configuration.Build());
         var durable = (hosted with
         {
             HubName = "benchtrain" + Guid.NewGuid().ToString("N")[..8],
@@ -62,9 +63,11 @@ public sealed class TrainingBenchmark : IBenchmark
         var services = new ServiceCollection();
         services.AddSingleton(account);
         services.AddRftTraining();
-        services.AddDurableTaskAzureStorage(account, durable, r => RftOrchestrations.Register(r));
+        services.AddLogging();
+        services.AddTaskHub(account, durable, runWorker: true);
         await using var provider = services.BuildServiceProvider();
-        await provider.GetRequiredService<DurableTaskWorker>().StartAsync(CancellationToken.None);
+        var worker = provider.GetRequiredService<TaskHubWorkerService>();
+        await worker.StartAsync(CancellationToken.None);
         var jobs = provider.GetRequiredService<TrainingJobService>();
         var store = provider.GetRequiredService<JobStore>();
         var client = provider.GetRequiredService<DurableTaskClient>();
@@ -83,8 +86,8 @@ public sealed class TrainingBenchmark : IBenchmark
         var wall = Stopwatch.StartNew();
         var done = await client.WaitForInstanceCompletionAsync(jobId, getInputsAndOutputs: true, CancellationToken.None);
         wall.Stop();
-        // The job ends when its final episode commits, not when the client's status poll (up to 250 ms apart) sees it.
-        var ended = spans.Episodes(started, started + wall.Elapsed).Where(e => e.Name == jobId).Select(e => e.End).DefaultIfEmpty(started + wall.Elapsed).Max();
+        // The job ends when its final episode commits (the instance's last update), not when the client's poll sees it.
+        var ended = done.LastUpdatedAt.UtcDateTime < started + wall.Elapsed ? done.LastUpdatedAt.UtcDateTime : started + wall.Elapsed;
         var job = await store.GetAsync(jobId) ?? throw new InvalidOperationException("the job row is gone");
         if (job.Status != JobStatus.Succeeded) throw new InvalidOperationException($"the job ended {job.Status}: {job.Error?.Message} ({done.RuntimeStatus})");
 
@@ -101,15 +104,16 @@ public sealed class TrainingBenchmark : IBenchmark
         var activities = spans.Activities(started, ended);
         var compute = activities.Where(a => a.Name is RftOrchestrations.Rollout or RftOrchestrations.Grade or RftOrchestrations.PolicyUpdate).ToList();
         double insideAny = SpanRecorder.UnionSeconds(activities), insideCompute = SpanRecorder.UnionSeconds(compute);
-        var episodes = spans.Episodes(started, ended);
-        spans.PrintBreakdown(activities, episodes, seconds);
-        if (timeline) spans.PrintTimeline(started, activities, episodes);
+        SpanRecorder.PrintBreakdown(activities, seconds);
+        if (timeline) SpanRecorder.PrintTimeline(started, activities);
+        await worker.StopAsync(CancellationToken.None);
 
         Console.WriteLine(JsonSerializer.Serialize(new Dictionary<string, object>
         {
             ["job"] = "gene-ranking demo",
             ["extended_sessions"] = durable.ExtendedSessionsEnabled,
-            ["worker_pools"] = string.Join(",", (durable.WorkerPools ?? []).Select(p => $"{p.Key}:{p.Value}")),
+            ["engine"] = "DurableTask.Core + DurableTask.AzureStorage",
+            ["max_queue_polling_interval_s"] = durable.StorageProvider.MaxQueuePollingInterval.TotalSeconds,
             ["steps"] = metrics.Count,
             ["wall_s"] = Math.Round(seconds, 2),
             ["steps_per_min"] = Math.Round(metrics.Count / seconds * 60, 2),
@@ -126,12 +130,21 @@ public sealed class TrainingBenchmark : IBenchmark
             // The same with only Rollout, Grade and PolicyUpdate counted as work (bookkeeping activities count as overhead).
             ["outside_compute_activities_fraction"] = Math.Round((seconds - insideCompute) / seconds, 4),
             ["activities"] = activities.Count,
-            ["episodes"] = episodes.Count,
             ["final_train_reward_mean"] = Math.Round(metrics[^1].GetProperty("scores").GetProperty("train_reward_mean").GetDouble(), 3),
             ["load_average_start"] = load,
             ["load_average_end"] = LoadAverage(),
             ["cores"] = Environment.ProcessorCount,
         }));
+        if (args.Contains("--no-synthetic")) return 0;
+        // The same figure for activities that only wait 0.1, 1 and 10 s, in the job's shape (SyntheticJob).
+        var shapes = new Dictionary<string, object>();
+        foreach (var work in new[] { 0.1, 1.0, 10.0 })
+        {
+            var (overhead, shapeWall) = await SyntheticJob.RunAsync(account, durable, work, steps: 3, spans);
+            shapes[string.Create(CultureInfo.InvariantCulture, $"orchestration_overhead_fraction_{work:0.#}s")] = Math.Round(overhead, 4);
+            shapes[string.Create(CultureInfo.InvariantCulture, $"wall_s_{work:0.#}s")] = Math.Round(shapeWall, 2);
+        }
+        Console.WriteLine(JsonSerializer.Serialize(shapes));
         return 0;
     }
 

@@ -1,5 +1,6 @@
 using System.Net;
 using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
 using RftFunctions.Functions.Api;
 using RftFunctions.Functions.Api.Auth;
 using RftFunctions.Functions.Hosting;
@@ -10,61 +11,76 @@ namespace RftFunctions.Functions.Tests;
 
 public sealed class DurableHostingTests(StorageFixture storage)
 {
-    private static IConfiguration HostJson(string workerPools = """{ "gpu": 1, "cpu": 3 }""") => new ConfigurationBuilder()
+    private static IConfiguration HostJson(string durableTask) => new ConfigurationBuilder()
         .AddJsonStream(new MemoryStream(System.Text.Encoding.UTF8.GetBytes($$"""
-            { "AzureFunctionsJobHost": { "extensions": { "durableTask": {
-                "hubName": "RolesHub", "maxConcurrentActivityFunctions": 7, "workerPools": {{workerPools}} } } } }
+            { "AzureFunctionsJobHost": { "extensions": { "durableTask": {{durableTask}} } } }
             """)))
         .Build();
 
     [Fact]
-    public void All_roles_serve_every_pool_and_orchestrations()
+    public void Host_json_durable_settings_map_onto_the_engine_as_the_Functions_extension_maps_them()
     {
-        var options = DurableHosting.OptionsForRoles(HostJson(), new RftHostOptions { Roles = "all" });
+        var options = DurableHosting.ReadOptions(HostJson("""
+            { "hubName": "MapHub", "maxConcurrentActivityFunctions": 7, "maxConcurrentOrchestratorFunctions": 9, "extendedSessionsEnabled": true,
+              "storageProvider": { "partitionCount": 3, "controlQueueBatchSize": 16, "controlQueueVisibilityTimeout": "00:02:00",
+                "workItemQueueVisibilityTimeout": "00:03:00", "maxQueuePollingInterval": "00:00:00.250" } }
+            """));
 
-        Assert.True(options.ProcessOrchestrations);
-        Assert.Equal("RolesHub", options.HubName);
-        Assert.Equal(new Dictionary<string, int> { ["gpu"] = 1, ["cpu"] = 3 }, options.WorkerPools);
+        var settings = options.ToEngineSettings(new DurableTask.AzureStorage.StorageAccountClientProvider(storage.ConnectionString), "w1", null);
+
+        Assert.Equal("MapHub", settings.TaskHubName);
+        Assert.Equal(3, settings.PartitionCount);
+        Assert.Equal(16, settings.ControlQueueBatchSize);
+        Assert.Equal(TimeSpan.FromMinutes(2), settings.ControlQueueVisibilityTimeout);
+        Assert.Equal(TimeSpan.FromMinutes(3), settings.WorkItemQueueVisibilityTimeout);
+        Assert.Equal(TimeSpan.FromMilliseconds(250), settings.MaxQueuePollingInterval);
+        Assert.Equal(7, settings.MaxConcurrentTaskActivityWorkItems);
+        Assert.Equal(9, settings.MaxConcurrentTaskOrchestrationWorkItems);
+        Assert.True(settings.ExtendedSessionsEnabled);
+        Assert.Equal("w1", settings.WorkerId);
+    }
+
+    [Theory]
+    [InlineData("""{ "hubName": "bad-hub" }""", "hubName")]
+    [InlineData("""{ "storageProvider": { "partitionCount": 17 } }""", "partitionCount")]
+    [InlineData("""{ "maxConcurrentActivityFunctions": 0 }""", "maxConcurrentActivityFunctions")]
+    [InlineData("""{ "storageProvider": { "maxQueuePollingInterval": "01:00:00" } }""", "maxQueuePollingInterval")]
+    public void Out_of_range_durable_settings_are_refused_naming_the_field(string durableTask, string field)
+    {
+        var e = Assert.Throws<ArgumentException>(() => DurableHosting.ReadOptions(HostJson(durableTask)));
+        Assert.Contains("extensions.durableTask." + (field is "partitionCount" or "maxQueuePollingInterval" ? "storageProvider." : "") + field, e.Message, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("pool:gpu")]
+    [InlineData("api,orchestrations")]
+    [InlineData("")]
+    public void Roles_are_all_api_or_worker_and_the_old_pool_roles_are_refused(string roles)
+    {
+        var e = Assert.Throws<ArgumentException>(() => new RftHostOptions { Roles = roles }.Validate());
+        Assert.Contains("there are no worker pools", e.Message, StringComparison.Ordinal);
     }
 
     [Fact]
-    public void A_gpu_worker_serves_only_its_pool_with_the_configured_limit_and_no_orchestrations()
+    public void Only_worker_roles_run_the_durable_worker_and_every_process_gets_a_client()
     {
-        var host = new RftHostOptions { Roles = "pool:gpu" };
-
-        var options = DurableHosting.OptionsForRoles(HostJson(), host);
-
-        Assert.False(options.ProcessOrchestrations);
-        Assert.Equal(new Dictionary<string, int> { ["gpu"] = 1 }, options.WorkerPools);
-        Assert.True(DurableHosting.RunsWorker(host));
-    }
-
-    [Fact]
-    public void A_pool_without_a_configured_limit_uses_max_concurrent_activity_functions()
-    {
-        var options = DurableHosting.OptionsForRoles(HostJson(), new RftHostOptions { Roles = "orchestrations,pool:default" });
-
-        Assert.True(options.ProcessOrchestrations);
-        Assert.Equal(new Dictionary<string, int> { ["default"] = 7 }, options.WorkerPools);
-    }
-
-    [Fact]
-    public async Task An_orchestrations_only_process_serves_no_activity_pool()
-    {
-        var options = DurableHosting.OptionsForRoles(HostJson(), new RftHostOptions { Roles = "api,orchestrations" });
-        var registry = new RftFunctions.Durable.DurableTaskRegistry()
-            .AddActivityFunc<int, int>("Double", (_, x) => x * 2, pool: "gpu");
-
-        await using var worker = new RftFunctions.Durable.DurableTaskWorker(storage.Account, options, registry);
-
-        Assert.True(options.ProcessOrchestrations);
-        Assert.Empty(worker.Pools);
-    }
-
-    [Fact]
-    public void An_api_only_process_runs_no_durable_worker()
-    {
+        Assert.True(DurableHosting.RunsWorker(new RftHostOptions { Roles = "all" }));
+        Assert.True(DurableHosting.RunsWorker(new RftHostOptions { Roles = "worker" }));
         Assert.False(DurableHosting.RunsWorker(new RftHostOptions { Roles = "api" }));
+
+        var services = new ServiceCollection().AddTaskHub(storage.Account, new RftFunctions.Functions.Durable.TaskHubOptions(), runWorker: false);
+        Assert.Contains(services, d => d.ServiceType == typeof(Microsoft.DurableTask.Client.DurableTaskClient));
+        Assert.DoesNotContain(services, d => d.ServiceType == typeof(RftFunctions.Functions.Durable.TaskHubWorkerService));
+    }
+
+    [Fact]
+    public void Every_worker_registers_every_orchestrator_and_activity_of_the_app()
+    {
+        var catalog = RftFunctions.Functions.Orchestrations.RftOrchestrations.Register(new RftFunctions.Functions.Durable.TaskCatalog());
+
+        Assert.Equal(["CheckpointEvaluation", "TrainingJob", "Validation"], catalog.Orchestrators.Keys.Order());
+        Assert.Equal(["Checkpoint", "Finalize", "Grade", "PolicyUpdate", "RecordCheckpointEvaluation", "RecordJobStatus", "RecordMetrics", "Rollout", "ValidateJob"],
+            catalog.Activities.Keys.Order());
     }
 
     [Fact]

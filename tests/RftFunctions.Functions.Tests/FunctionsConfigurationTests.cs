@@ -52,9 +52,9 @@ public sealed class FunctionsConfigurationTests : IDisposable
         Environment.SetEnvironmentVariable(unique, "from-env");
         try
         {
-            var configuration = Load("--Rft:Roles=pool:cpu");
+            var configuration = Load("--Rft:Roles=worker");
 
-            Assert.Equal("pool:cpu", configuration["Rft:Roles"]);
+            Assert.Equal("worker", configuration["Rft:Roles"]);
             Assert.Equal("data", configuration[variable.Replace("__", ":", StringComparison.Ordinal)]);
             Assert.Equal("from-env", configuration[unique.Replace("__", ":", StringComparison.Ordinal)]);
         }

@@ -19,7 +19,7 @@ public sealed class HealthEndpointTests(StorageFixture storage)
         await using var host = HostProcess.Start(new Dictionary<string, string>
         {
             ["AzureWebJobsStorage"] = storage.ConnectionString,
-            ["Rft__Roles"] = "api,pool:gpu",
+            ["Rft__Roles"] = "api,worker",
         });
         using var anonymous = new HttpClient();
         using var probe = await host.WaitForAsync(anonymous, "/healthz", StartTimeout, _ct);
@@ -40,7 +40,7 @@ public sealed class HealthEndpointTests(StorageFixture storage)
         var services = report.RootElement.GetProperty("storage").EnumerateArray().ToList();
         Assert.Equal(["blob", "queue", "table"], services.Select(s => s.GetProperty("service").GetString()));
         Assert.All(services, s => Assert.True(s.GetProperty("ok").GetBoolean()));
-        Assert.Equal(["api", "pool:gpu"], report.RootElement.GetProperty("roles").EnumerateArray().Select(r => r.GetString()));
+        Assert.Equal(["api", "worker"], report.RootElement.GetProperty("roles").EnumerateArray().Select(r => r.GetString()));
     }
 
     [Fact]

@@ -15,7 +15,7 @@ public static class RftCommandLine
     private static readonly Command[] Commands =
     [
         new("serve", "run the host (API, dashboard, triggers, durable runtime); 'host' is an alias", ServeCommand.ServeUsage, (a, c) => RftHost.RunAsync(a, c)),
-        new("worker", "run only the activities of some worker pools: worker --pools gpu,cpu", ServeCommand.WorkerUsage, ServeCommand.WorkerAsync),
+        new("worker", "run a durable worker (every orchestrator and activity, no API)", ServeCommand.WorkerUsage, ServeCommand.WorkerAsync),
         new("demo", "the gene-ranking RFT demo through the host and the jobs API; last line 'report: <folder>'", Demo.DemoOptions.Usage, RunDemoAsync),
         new("files", "upload/list/get/content/delete datasets", FilesCommand.Usage, FilesCommand.RunAsync),
         new("jobs", "create/list/get/events/watch/pause/resume/cancel fine-tuning jobs", JobsCommand.Usage, JobsCommand.RunAsync),

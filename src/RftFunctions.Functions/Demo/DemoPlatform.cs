@@ -9,8 +9,8 @@ using RftFunctions.Storage;
 namespace RftFunctions.Functions.Demo;
 
 /// <summary>
-/// The platform the demo drives: the real <c>rft</c> host with all roles (API, blob trigger, orchestrations, the gpu
-/// and cpu worker pools) running inside the demo's process, on the storage the host is configured for (embedded
+/// The platform the demo drives: the real <c>rft</c> host with all roles (API, blob trigger and the durable worker)
+/// running inside the demo's process, on the storage the host is configured for (embedded
 /// Azurite for <c>UseDevelopmentStorage=true</c>, started by the host as <c>rft serve</c> does). The demo talks to it
 /// only as a user would: HTTP with an API key, and blobs dropped into its containers.
 /// </summary>

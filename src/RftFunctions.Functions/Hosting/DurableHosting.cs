@@ -1,48 +1,42 @@
-using RftFunctions.Durable;
+using Microsoft.DurableTask.Client;
+using RftFunctions.Functions.Durable;
 using RftFunctions.Storage;
 
 namespace RftFunctions.Functions.Hosting;
 
 /// <summary>
-/// Runs the durable runtime the way this process's roles ask: <c>orchestrations</c> owns control-queue partitions,
-/// <c>pool:NAME</c> serves one worker pool's activities, <c>all</c> does everything. Options come from host.json's
-/// <c>extensions.durableTask</c> (our <c>workerPools</c> map there sets each pool's concurrency).
+/// The durable engine as this process's roles ask: every process gets a client; <c>worker</c> and <c>all</c> also run
+/// the worker (every orchestrator and activity); <c>api</c> alone runs none. Options come from host.json's
+/// <c>extensions.durableTask</c>, as the Functions host reads them.
 /// </summary>
 public static class DurableHosting
 {
-    /// <summary>The durable options for <paramref name="host"/>'s roles.</summary>
-    public static DurableTaskOptions OptionsForRoles(IConfiguration configuration, RftHostOptions host)
-    {
-        var options = configuration.GetSection(DurableTaskOptions.ConfigurationSection).Get<DurableTaskOptions>() ?? new DurableTaskOptions();
-        var roles = host.RoleSet;
-        if (roles.Contains("all")) return options.Validate();
-        var pools = roles.Where(r => r.StartsWith("pool:", StringComparison.Ordinal)).Select(r => r["pool:".Length..]).ToList();
-        var limits = pools.ToDictionary(
-            p => p,
-            p => options.WorkerPools is { } configured && configured.TryGetValue(p, out var limit) ? limit : options.MaxConcurrentActivityFunctions);
-        return (options with
-        {
-            // Only the pools named in the roles: an empty map means this process runs no activities.
-            WorkerPools = limits,
-            ProcessOrchestrations = roles.Contains("orchestrations"),
-        }).Validate();
-    }
+    /// <summary>True when this process runs the durable worker.</summary>
+    public static bool RunsWorker(RftHostOptions host) => host.RoleSet.Contains("all") || host.RoleSet.Contains("worker");
 
-    /// <summary>True when this process runs a durable worker at all (orchestrations or some pool).</summary>
-    public static bool RunsWorker(RftHostOptions host) =>
-        host.RoleSet.Contains("all") || host.RoleSet.Contains("orchestrations") || host.RoleSet.Any(r => r.StartsWith("pool:", StringComparison.Ordinal));
+    /// <summary>host.json's <c>extensions.durableTask</c>, validated.</summary>
+    public static TaskHubOptions ReadOptions(IConfiguration configuration) =>
+        (configuration.GetSection(TaskHubOptions.ConfigurationSection).Get<TaskHubOptions>() ?? new TaskHubOptions()).Validate();
 
-    /// <summary>Adds the client (always) and the worker (when a role needs one) with what <paramref name="register"/> adds.</summary>
-    public static IServiceCollection AddRftDurable(
-        this IServiceCollection services, IConfiguration configuration, StorageAccount account, RftHostOptions host, Action<DurableTaskRegistry> register)
+    /// <summary>Adds the task hub (options, engine, catalog, client) and, for a worker role, the worker.</summary>
+    public static IServiceCollection AddRftDurable(this IServiceCollection services, IConfiguration configuration, StorageAccount account, RftHostOptions host) =>
+        services.AddTaskHub(account, ReadOptions(configuration), runWorker: RunsWorker(host));
+
+    /// <summary>
+    /// Adds <paramref name="options"/>' task hub on <paramref name="account"/>: the app's <see cref="TaskCatalog"/>, a
+    /// <see cref="DurableTaskClient"/> and, when <paramref name="runWorker"/>, the worker as a hosted service.
+    /// </summary>
+    public static IServiceCollection AddTaskHub(this IServiceCollection services, StorageAccount account, TaskHubOptions options, bool runWorker)
     {
-        var options = OptionsForRoles(configuration, host);
-        services.AddDurableTaskAzureStorage(account, options, register, runWorker: false);
-        if (RunsWorker(host))
+        services.AddSingleton(options.Validate());
+        services.AddSingleton(sp => new TaskHubEngine(account, options, sp.GetService<ILoggerFactory>()));
+        services.AddSingleton(_ => Orchestrations.RftOrchestrations.Register(new TaskCatalog()));
+        services.AddSingleton(sp => sp.GetRequiredService<TaskHubEngine>().CreateClient());
+        services.AddSingleton<DurableTaskClient>(sp => sp.GetRequiredService<TaskHubClient>());
+        if (runWorker)
         {
-            services.AddSingleton(sp => new DurableTaskWorker(
-                account, options, sp.GetRequiredService<DurableTaskRegistry>(), sp.GetService<ILoggerFactory>(), sp));
-            services.AddHostedService<DurableWorkerHost>();
+            services.AddSingleton<TaskHubWorkerService>();
+            services.AddHostedService(sp => sp.GetRequiredService<TaskHubWorkerService>());
         }
         return services;
     }

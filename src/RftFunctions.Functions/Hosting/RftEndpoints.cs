@@ -1,4 +1,3 @@
-using RftFunctions.Durable.Http;
 using RftFunctions.Functions.Api.Auth;
 using RftFunctions.Functions.Health;
 
@@ -20,8 +19,8 @@ public static class RftEndpoints
         app.MapHealthApi();
         // The Functions management surface, for operators only (admin key). Every orchestrator of this app is started by
         // the app's own code (jobs API, checkpoint trigger, sub-orchestrations), so the start route starts none.
-        app.MapDurableTaskManagementApi(canStart: _ => false).AddEndpointFilter(OperatorKey.FilterAsync);
-        // A worker-only process (rft worker --pools ...) serves no API: requests belong to the api role.
+        RftFunctions.Functions.Durable.ManagementApi.MapDurableTaskManagementApi(app, canStart: _ => false).AddEndpointFilter(OperatorKey.FilterAsync);
+        // A worker-only process (rft worker) serves no API: requests belong to the api role.
         if (options.RoleSet.Contains("all") || options.RoleSet.Contains("api"))
         {
             // /v1 needs a project key; /openapi.json and /docs are static and public.

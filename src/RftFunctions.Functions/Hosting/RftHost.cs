@@ -1,4 +1,3 @@
-using RftFunctions.Durable;
 using RftFunctions.Functions.Health;
 using RftFunctions.Functions.Orchestrations;
 using RftFunctions.Model;
@@ -33,6 +32,16 @@ public static class RftHost
         builder.AddRftTelemetry();
         configure?.Invoke(builder);
         var options = builder.Configuration.GetSection(RftHostOptions.Section).Get<RftHostOptions>() ?? new RftHostOptions();
+        try
+        {
+            options.Validate();
+            DurableHosting.ReadOptions(builder.Configuration);
+        }
+        catch (ArgumentException e)
+        {
+            await Console.Error.WriteLineAsync($"rft host: {e.Message}");
+            return 1;
+        }
         if (string.IsNullOrEmpty(builder.Configuration["urls"]))
         {
             var port = builder.Configuration.GetValue("Host:LocalHttpPort", DefaultLocalHttpPort);
@@ -58,7 +67,7 @@ public static class RftHost
         builder.Services.AddSingleton(options);
         builder.Services.AddSingleton(device);
         builder.Services.AddSingleton<StorageHealth>();
-        builder.Services.AddRftDurable(builder.Configuration, account, options, RegisterOrchestrations);
+        builder.Services.AddRftDurable(builder.Configuration, account, options);
         RftFunctions.Functions.Api.OpenAiApi.AddOpenAiApi(builder.Services, builder.Configuration);
         // Before training: the jobs API names the job tables (Rft:Jobs, else the storage prefix + the defaults).
         RftFunctions.Functions.Api.FineTuning.FineTuningJobsRegistration.AddFineTuningJobsApi(builder.Services, builder.Configuration);
@@ -77,7 +86,4 @@ public static class RftHost
         await app.RunAsync(cancellationToken == default ? app.Lifetime.ApplicationStopping : cancellationToken);
         return 0;
     }
-
-    /// <summary>Every orchestrator and activity of the app, with the pool each activity runs in.</summary>
-    internal static void RegisterOrchestrations(DurableTaskRegistry registry) => RftOrchestrations.Register(registry);
 }

@@ -6,9 +6,12 @@ public sealed record RftHostOptions
     /// <summary>The configuration section.</summary>
     public const string Section = "Rft";
 
+    /// <summary>The roles a process can take.</summary>
+    public static readonly IReadOnlySet<string> KnownRoles = new HashSet<string> { "all", "api", "worker" };
+
     /// <summary>
-    /// What this process does, comma-separated: <c>all</c> (default), <c>api</c> (HTTP API and triggers),
-    /// <c>orchestrations</c>, or <c>pool:NAME</c> to run the activities of one worker pool (e.g. <c>pool:gpu</c>).
+    /// What this process does, comma-separated: <c>all</c> (default), <c>api</c> (HTTP API and triggers, no durable
+    /// worker) or <c>worker</c> (every orchestrator and activity; no API). Every worker is alike: there are no pools.
     /// </summary>
     public string Roles { get; init; } = "all";
 
@@ -32,4 +35,17 @@ public sealed record RftHostOptions
     public IReadOnlySet<string> RoleSet =>
         Roles.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
             .Select(r => r.ToLowerInvariant()).ToHashSet();
+
+    /// <summary>Throws <see cref="ArgumentException"/> naming an unknown role (the old <c>pool:NAME</c> and
+    /// <c>orchestrations</c> roles included: every worker now runs everything).</summary>
+    public RftHostOptions Validate()
+    {
+        var unknown = RoleSet.Where(r => !KnownRoles.Contains(r)).ToList();
+        if (RoleSet.Count == 0 || unknown.Count > 0)
+        {
+            throw new ArgumentException(
+                $"Rft:Roles = '{Roles}' is invalid: roles are all, api and worker (every worker runs every orchestrator and activity; there are no worker pools).");
+        }
+        return this;
+    }
 }

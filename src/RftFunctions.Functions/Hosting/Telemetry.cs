@@ -6,8 +6,8 @@ using OpenTelemetry.Trace;
 namespace RftFunctions.Functions.Hosting;
 
 /// <summary>
-/// OpenTelemetry for the host: HTTP server traces and metrics, the app's own meters (the durable runtime's episode,
-/// activity, retry and poison counters), and logs. They go to Application Insights when
+/// OpenTelemetry for the host: HTTP server traces and metrics, the engine's spans, the app's own meters (activity
+/// durations, chat), and logs. They go to Application Insights when
 /// <c>APPLICATIONINSIGHTS_CONNECTION_STRING</c> is set (infra puts it there from Key Vault); otherwise nothing is
 /// exported and the cost is a few listeners.
 /// </summary>
@@ -17,8 +17,11 @@ public static class Telemetry
     public const string ConnectionStringSetting = "APPLICATIONINSIGHTS_CONNECTION_STRING";
 
     /// <summary>Meters of the app's own components.</summary>
-    // The durable runtime's meter (RftFunctions.Durable.Worker.DurableMetrics) and the chat endpoint's (ChatMetrics).
-    public static readonly string[] Meters = ["RftFunctions.Durable", Api.Chat.ChatMetrics.MeterName];
+    // Activity durations (Durable.TracedActivity) and the chat endpoint's (ChatMetrics).
+    public static readonly string[] Meters = [Durable.TracedActivity.SourceName, Api.Chat.ChatMetrics.MeterName];
+
+    /// <summary>Trace sources: the engine's own (orchestration and task spans) and our per-activity spans.</summary>
+    public static readonly string[] Sources = ["DurableTask.Core", Durable.TracedActivity.SourceName];
 
     public static void AddRftTelemetry(this WebApplicationBuilder builder)
     {
@@ -29,7 +32,7 @@ public static class Telemetry
             .ConfigureResource(r => r.AddService(serviceName))
             .WithTracing(tracing =>
             {
-                tracing.AddAspNetCoreInstrumentation(o => o.Filter = context => context.Request.Path != "/healthz");
+                tracing.AddAspNetCoreInstrumentation(o => o.Filter = context => context.Request.Path != "/healthz").AddSource(Sources);
                 if (export) tracing.AddAzureMonitorTraceExporter(o => o.ConnectionString = connectionString);
             })
             .WithMetrics(metrics =>

@@ -1,4 +1,5 @@
-using RftFunctions.Durable;
+using Microsoft.DurableTask;
+using Microsoft.DurableTask.Client;
 using RftFunctions.Functions.Orchestrations;
 
 namespace RftFunctions.Functions.Jobs;

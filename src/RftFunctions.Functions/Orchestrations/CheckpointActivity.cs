@@ -1,5 +1,6 @@
 using System.Globalization;
-using RftFunctions.Durable;
+using Microsoft.DurableTask;
+using RftFunctions.Functions.Durable;
 using RftFunctions.Functions.Jobs;
 using RftFunctions.Training.Checkpoints;
 
@@ -11,12 +12,12 @@ namespace RftFunctions.Functions.Orchestrations;
 /// wins ties), deleting the others' rows and blobs. Each kept checkpoint is a model of the job's project named by its
 /// <c>fine_tuned_model_checkpoint</c> (<c>ft:...:ckpt-step-N</c>); a pruned one is unregistered.
 /// </summary>
-public sealed class CheckpointActivity(JobWorkspace workspace, FineTunedModels models) : TaskActivity<CheckpointInput, string>
+public sealed class CheckpointActivity(JobWorkspace workspace, FineTunedModels models, WorkerShutdown shutdown) : TaskActivity<CheckpointInput, string>
 {
     /// <inheritdoc />
     public override async Task<string> RunAsync(TaskActivityContext context, CheckpointInput input)
     {
-        var ct = context.CancellationToken;
+        var ct = shutdown.Token;
         var store = workspace.Store;
         var job = await workspace.GetJobAsync(input.JobId, ct);
         int stepNumber = input.Step + 1;

@@ -1,6 +1,8 @@
 using System.Globalization;
 using System.Text.RegularExpressions;
-using RftFunctions.Durable;
+using Microsoft.DurableTask;
+using Microsoft.DurableTask.Client;
+using RftFunctions.Functions.Durable;
 using RftFunctions.Functions.Jobs;
 
 namespace RftFunctions.Functions.Orchestrations;
@@ -54,9 +56,10 @@ public static partial class CheckpointEvaluation
         {
             await client.ScheduleNewOrchestrationInstanceAsync(Orchestration, input, new StartOrchestrationOptions(id), cancellationToken);
         }
-        catch (OrchestrationAlreadyExistsException)
+        catch (Exception e) when (e is not OperationCanceledException)
         {
-            // A concurrent delivery of the same event started it.
+            // A concurrent delivery of the same event started it (each host's client reports that its own way).
+            if (await client.GetInstanceAsync(id, cancellation: cancellationToken) is null) throw;
         }
         return id;
     }
@@ -88,12 +91,12 @@ public static partial class CheckpointEvaluation
     }
 
     /// <summary>Registers the orchestration and its record activity.</summary>
-    public static DurableTaskRegistry Register(DurableTaskRegistry registry)
+    public static TaskCatalog Register(TaskCatalog catalog)
     {
-        ArgumentNullException.ThrowIfNull(registry);
-        return registry
-            .AddOrchestrator(Orchestration, _ => new CheckpointEvaluationOrchestrator())
-            .AddActivity(RecordActivity, sp => ActivatorUtilities.CreateInstance<CheckpointEvaluationRecordActivity>(sp));
+        ArgumentNullException.ThrowIfNull(catalog);
+        return catalog
+            .AddOrchestrator<CheckpointEvaluationOrchestrator>(Orchestration)
+            .AddActivity<CheckpointEvaluationRecordActivity>(RecordActivity);
     }
 
     [GeneratedRegex(@"^(?<job>[^/]+)/checkpoints/(?<step>[0-9]{1,9})/manifest\.json$", RegexOptions.CultureInvariant)]

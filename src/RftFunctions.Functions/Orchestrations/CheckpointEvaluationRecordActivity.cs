@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text.Json;
-using RftFunctions.Durable;
+using Microsoft.DurableTask;
+using RftFunctions.Functions.Durable;
 using RftFunctions.Functions.Jobs;
 using RftFunctions.Training.Checkpoints;
 
@@ -11,12 +12,12 @@ namespace RftFunctions.Functions.Orchestrations;
 /// numbers (the step's own validation stays as <c>step_valid_reward_mean</c>), a job event says so, and the job keeps its
 /// best checkpoints (<see cref="CheckpointEvaluation.KeepBestAsync"/>). Idempotent: the same values, the same event id.
 /// </summary>
-public sealed class CheckpointEvaluationRecordActivity(JobWorkspace workspace, FineTunedModels models) : TaskActivity<CheckpointEvaluationResult, CheckpointEvaluationOutcome>
+public sealed class CheckpointEvaluationRecordActivity(JobWorkspace workspace, FineTunedModels models, WorkerShutdown shutdown) : TaskActivity<CheckpointEvaluationResult, CheckpointEvaluationOutcome>
 {
     /// <inheritdoc />
     public override async Task<CheckpointEvaluationOutcome> RunAsync(TaskActivityContext context, CheckpointEvaluationResult input)
     {
-        var ct = context.CancellationToken;
+        var ct = shutdown.Token;
         var store = workspace.Store;
         var checkpoint = (await store.ListCheckpointsAsync(input.JobId, ct)).FirstOrDefault(c => c.StepNumber == input.StepNumber);
         if (checkpoint is null)

@@ -1,4 +1,5 @@
-using RftFunctions.Durable;
+using Microsoft.DurableTask;
+using RftFunctions.Functions.Durable;
 using RftFunctions.Functions.Jobs;
 using RftFunctions.Training.Checkpoints;
 
@@ -10,12 +11,12 @@ namespace RftFunctions.Functions.Orchestrations;
 /// registry; before the status changes, so a succeeded job's model is always servable), marks the job succeeded and
 /// frees the worker's caches.
 /// </summary>
-public sealed class FinalizeActivity(JobWorkspace workspace, FineTunedModels models) : TaskActivity<FinalizeInput, string>
+public sealed class FinalizeActivity(JobWorkspace workspace, FineTunedModels models, WorkerShutdown shutdown) : TaskActivity<FinalizeInput, string>
 {
     /// <inheritdoc />
     public override async Task<string> RunAsync(TaskActivityContext context, FinalizeInput input)
     {
-        var ct = context.CancellationToken;
+        var ct = shutdown.Token;
         var store = workspace.Store;
         var job = await workspace.GetJobAsync(input.JobId, ct);
         var manifest = await TrainerStateStore.CopyAsync(store.Container, input.StatePrefix, JobBlobs.Final(input.JobId), ct);

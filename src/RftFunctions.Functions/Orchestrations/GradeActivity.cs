@@ -1,5 +1,6 @@
 using System.Text.Json;
-using RftFunctions.Durable;
+using Microsoft.DurableTask;
+using RftFunctions.Functions.Durable;
 using RftFunctions.Functions.Grading;
 using RftFunctions.Graders.Batch;
 using RftFunctions.Graders.Evaluation;
@@ -13,8 +14,7 @@ namespace RftFunctions.Functions.Orchestrations;
 /// Grades a rollout shard with the job's grader and writes per-sample rewards, sub-grader rewards and error flags to
 /// <c>steps/{step}/{split}/grade-{shard}.json</c>; returns the shard's sums (small) for the orchestrator.
 /// </summary>
-[ActivityPool("cpu")]
-public sealed class GradeActivity(JobWorkspace workspace, ProjectGraderServices graders) : TaskActivity<GradeInput, GradeResult>
+public sealed class GradeActivity(JobWorkspace workspace, ProjectGraderServices graders, WorkerShutdown shutdown) : TaskActivity<GradeInput, GradeResult>
 {
     /// <summary>OpenAI's metrics-event error categories.</summary>
     public static readonly IReadOnlyList<string> ErrorCategories = ["sample_parse_error", "invalid_variable_error", "other_error"];
@@ -22,7 +22,7 @@ public sealed class GradeActivity(JobWorkspace workspace, ProjectGraderServices 
     /// <inheritdoc />
     public override async Task<GradeResult> RunAsync(TaskActivityContext context, GradeInput input)
     {
-        var ct = context.CancellationToken;
+        var ct = shutdown.Token;
         await using var cancel = await JobCancellation.WatchAsync(workspace.Store, input.JobId, ct);
         var container = workspace.Store.Container;
         var name = JobBlobs.Grade(input.JobId, input.Step, input.Split, input.Shard);

@@ -1,5 +1,5 @@
 using Azure;
-using RftFunctions.Durable;
+using Microsoft.DurableTask;
 using RftFunctions.Functions.Jobs;
 
 namespace RftFunctions.Functions.Orchestrations;
@@ -53,7 +53,7 @@ public static class JobCancellation
     }
 
     /// <summary>True when a task failure (or its inner failure) is a job cancellation.</summary>
-    public static bool IsCancellation(FailureDetails? failure)
+    public static bool IsCancellation(TaskFailureDetails? failure)
     {
         for (var f = failure; f is not null; f = f.InnerFailure)
             if (f.ErrorType == typeof(JobCancelledException).FullName || f.ErrorMessage.Contains(JobCancelledException.Tag, StringComparison.Ordinal))

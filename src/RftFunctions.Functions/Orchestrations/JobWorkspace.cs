@@ -36,6 +36,28 @@ public sealed class JobWorkspace(JobStore store, GraderServices graderServices, 
     /// <summary>Where this process's rollout policies and trainers live (<c>Rft:Device</c>).</summary>
     public TorchSharp.torch.Device Device => device.Device;
 
+    // Device-bound work (sampling, policy updates) runs one piece at a time per device in this process: every worker
+    // takes every activity, so concurrent rollouts and updates would otherwise fight over one GPU's memory and
+    // compute. Grading and bookkeeping do not take it and run alongside.
+    private readonly SemaphoreSlim _deviceTurn = new(1, 1);
+
+    /// <summary>Waits for this process's device and holds it until the result is disposed (one at a time per device, see the field).</summary>
+    public async Task<IDisposable> TakeDeviceTurnAsync(CancellationToken cancellationToken)
+    {
+        await _deviceTurn.WaitAsync(cancellationToken);
+        return new DeviceTurn(_deviceTurn);
+    }
+
+    private sealed class DeviceTurn(SemaphoreSlim turn) : IDisposable
+    {
+        private int _released;
+
+        public void Dispose()
+        {
+            if (Interlocked.Exchange(ref _released, 1) == 0) turn.Release();
+        }
+    }
+
     /// <summary>Services graders need (python pool, judge).</summary>
     public GraderServices GraderServices => graderServices;
 

@@ -1,5 +1,6 @@
 using System.Text.Json;
-using RftFunctions.Durable;
+using Microsoft.DurableTask;
+using RftFunctions.Functions.Durable;
 using RftFunctions.Functions.Jobs;
 using RftFunctions.Model;
 using RftFunctions.Training.Checkpoints;
@@ -14,13 +15,12 @@ namespace RftFunctions.Functions.Orchestrations;
 /// (first call, crash, another worker ran the last step) it reloads from the previous step's stored state, so the
 /// numbers are those of an uninterrupted run.
 /// </summary>
-[ActivityPool("gpu")]
-public sealed class PolicyUpdateActivity(JobWorkspace workspace, JobStorageOptions jobOptions) : TaskActivity<PolicyUpdateInput, PolicyUpdateResult>
+public sealed class PolicyUpdateActivity(JobWorkspace workspace, JobStorageOptions jobOptions, WorkerShutdown shutdown) : TaskActivity<PolicyUpdateInput, PolicyUpdateResult>
 {
     /// <inheritdoc />
     public override async Task<PolicyUpdateResult> RunAsync(TaskActivityContext context, PolicyUpdateInput input)
     {
-        var ct = context.CancellationToken;
+        var ct = shutdown.Token;
         await using var cancel = await JobCancellation.WatchAsync(workspace.Store, input.JobId, ct);
         var container = workspace.Store.Container;
         var prefix = JobBlobs.State(input.JobId, input.Step);
@@ -52,6 +52,7 @@ public sealed class PolicyUpdateActivity(JobWorkspace workspace, JobStorageOptio
             "raise gradient_accumulation_steps, or lower max_completion_tokens, batch_size, compute_multiplier or lora_rank");
 
         var slot = workspace.TrainerOf(input.JobId);
+        using var turn = await workspace.TakeDeviceTurnAsync(ct);
         await slot.Lock.WaitAsync(ct);
         try
         {

@@ -1,11 +1,12 @@
-using RftFunctions.Durable;
+using Microsoft.DurableTask;
+using RftFunctions.Functions.Durable;
 using RftFunctions.Functions.Api;
 using RftFunctions.Functions.Jobs;
 
 namespace RftFunctions.Functions.Orchestrations;
 
 /// <summary>Moves the job record to a new status and appends the matching message event (idempotent by sequence).</summary>
-public sealed class RecordJobStatusActivity(JobStore store) : TaskActivity<JobStatusChange, string>
+public sealed class RecordJobStatusActivity(JobStore store, WorkerShutdown shutdown) : TaskActivity<JobStatusChange, string>
 {
     /// <inheritdoc />
     public override async Task<string> RunAsync(TaskActivityContext context, JobStatusChange input)
@@ -18,7 +19,7 @@ public sealed class RecordJobStatusActivity(JobStore store) : TaskActivity<JobSt
             Error = input.ErrorCode is null ? job.Error : new JobError(input.ErrorCode, ServerPaths.Scrub(input.ErrorMessage ?? input.Message), null),
             FinishedAt = JobStatus.IsTerminal(input.Status) ? job.FinishedAt ?? now : null,
             TotalSteps = input.TotalSteps ?? job.TotalSteps,
-        }, context.CancellationToken);
+        }, shutdown.Token);
         await store.AppendEventAsync(input.JobId, input.Sequence, new JobEventObject
         {
             Id = "",
@@ -26,7 +27,7 @@ public sealed class RecordJobStatusActivity(JobStore store) : TaskActivity<JobSt
             Level = input.Level ?? (input.Status == JobStatus.Failed ? "error" : "info"),
             Message = ServerPaths.Scrub(input.Message),
             Type = "message",
-        }, context.CancellationToken);
+        }, shutdown.Token);
         return input.Status;
     }
 }

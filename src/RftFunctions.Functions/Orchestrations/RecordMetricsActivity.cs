@@ -1,7 +1,8 @@
 using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Nodes;
-using RftFunctions.Durable;
+using Microsoft.DurableTask;
+using RftFunctions.Functions.Durable;
 using RftFunctions.Functions.Jobs;
 
 namespace RftFunctions.Functions.Orchestrations;
@@ -11,7 +12,7 @@ namespace RftFunctions.Functions.Orchestrations;
 /// diagnostics, and advances the job record's trained steps and tokens. Idempotent: the event row is keyed by its
 /// sequence number and the counters are set, not incremented.
 /// </summary>
-public sealed class RecordMetricsActivity(JobStore store) : TaskActivity<StepReport, string>
+public sealed class RecordMetricsActivity(JobStore store, WorkerShutdown shutdown) : TaskActivity<StepReport, string>
 {
     /// <inheritdoc />
     public override async Task<string> RunAsync(TaskActivityContext context, StepReport report)
@@ -29,7 +30,7 @@ public sealed class RecordMetricsActivity(JobStore store) : TaskActivity<StepRep
             Message = message,
             Type = "metrics",
             Data = JsonSerializer.SerializeToElement(data),
-        }, context.CancellationToken);
+        }, shutdown.Token);
         if (report.Update.Skipped && report.WarningSequence is { } warning)
         {
             // Its own message event too, so a user reading messages (not metrics) sees that a step did not train.
@@ -41,13 +42,13 @@ public sealed class RecordMetricsActivity(JobStore store) : TaskActivity<StepRep
                 Message = string.Create(CultureInfo.InvariantCulture,
                     $"Step {report.Step}: policy update skipped ({report.Update.SkipReason}); the weights and optimizer state stay those after step {report.Step - 1} and training continues"),
                 Type = "message",
-            }, context.CancellationToken);
+            }, shutdown.Token);
         }
         await store.UpdateAsync(report.JobId, job => job with
         {
             TrainedSteps = Math.Max(job.TrainedSteps, report.Step),
             TotalSteps = report.TotalSteps,
-        }, context.CancellationToken);
+        }, shutdown.Token);
         return message;
     }
 

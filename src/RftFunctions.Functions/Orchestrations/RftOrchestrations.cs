@@ -1,5 +1,6 @@
 using Microsoft.Extensions.DependencyInjection.Extensions;
-using RftFunctions.Durable;
+using Microsoft.DurableTask;
+using RftFunctions.Functions.Durable;
 using RftFunctions.Functions.Jobs;
 using RftFunctions.Graders.Evaluation;
 
@@ -17,13 +18,13 @@ public static class RftOrchestrations
     /// <summary>Files, grader and model checks.</summary>
     public const string ValidateJob = "ValidateJob";
 
-    /// <summary>Sampling (gpu pool).</summary>
+    /// <summary>Sampling (on the worker's device, one at a time per device).</summary>
     public const string Rollout = "Rollout";
 
-    /// <summary>Grading (cpu pool).</summary>
+    /// <summary>Grading (CPU, alongside sampling).</summary>
     public const string Grade = "Grade";
 
-    /// <summary>The policy update (gpu pool; one trainer per job).</summary>
+    /// <summary>The policy update (on the worker's device; one trainer per job).</summary>
     public const string PolicyUpdate = "PolicyUpdate";
 
     /// <summary>Metrics event.</summary>
@@ -49,27 +50,27 @@ public static class RftOrchestrations
         HandleFailure = f => !JobCancellation.IsCancellation(f) && f.ErrorType != typeof(StepMemoryException).FullName,
     });
 
-    /// <summary>Registers every orchestrator and activity of RFT training (activities in their pools).</summary>
-    public static DurableTaskRegistry Register(DurableTaskRegistry registry)
+    /// <summary>Adds every orchestrator and activity of RFT training to <paramref name="catalog"/>.</summary>
+    public static TaskCatalog Register(TaskCatalog catalog)
     {
-        ArgumentNullException.ThrowIfNull(registry);
-        CheckpointEvaluation.Register(registry);
-        return registry
-            .AddOrchestrator(TrainingJob, _ => new TrainingJobOrchestrator())
-            .AddOrchestrator(Validation, _ => new ValidationOrchestrator())
-            .AddActivity(ValidateJob, sp => ActivatorUtilities.CreateInstance<ValidateJobActivity>(sp), "cpu")
-            .AddActivity(Rollout, sp => ActivatorUtilities.CreateInstance<RolloutActivity>(sp), "gpu")
-            .AddActivity(Grade, sp => ActivatorUtilities.CreateInstance<GradeActivity>(sp), "cpu")
-            .AddActivity(PolicyUpdate, sp => ActivatorUtilities.CreateInstance<PolicyUpdateActivity>(sp), "gpu")
-            .AddActivity(RecordMetrics, sp => ActivatorUtilities.CreateInstance<RecordMetricsActivity>(sp))
-            .AddActivity(RecordJobStatus, sp => ActivatorUtilities.CreateInstance<RecordJobStatusActivity>(sp))
-            .AddActivity(Checkpoint, sp => ActivatorUtilities.CreateInstance<CheckpointActivity>(sp))
-            .AddActivity(Finalize, sp => ActivatorUtilities.CreateInstance<FinalizeActivity>(sp));
+        ArgumentNullException.ThrowIfNull(catalog);
+        CheckpointEvaluation.Register(catalog);
+        return catalog
+            .AddOrchestrator<TrainingJobOrchestrator>(TrainingJob)
+            .AddOrchestrator<ValidationOrchestrator>(Validation)
+            .AddActivity<ValidateJobActivity>(ValidateJob)
+            .AddActivity<RolloutActivity>(Rollout)
+            .AddActivity<GradeActivity>(Grade)
+            .AddActivity<PolicyUpdateActivity>(PolicyUpdate)
+            .AddActivity<RecordMetricsActivity>(RecordMetrics)
+            .AddActivity<RecordJobStatusActivity>(RecordJobStatus)
+            .AddActivity<CheckpointActivity>(Checkpoint)
+            .AddActivity<FinalizeActivity>(Finalize);
     }
 
     /// <summary>
     /// Adds the job store, the per-process job workspace (caches of models and trainers) and the job service. Needs a
-    /// <see cref="Storage.StorageAccount"/> singleton (and a <see cref="DurableTaskClient"/> for <see cref="TrainingJobService"/>).
+    /// <see cref="Storage.StorageAccount"/> singleton (and a <see cref="Microsoft.DurableTask.Client.DurableTaskClient"/> for <see cref="TrainingJobService"/>).
     /// </summary>
     public static IServiceCollection AddRftTraining(this IServiceCollection services, JobStorageOptions? options = null, GraderServices? graderServices = null)
     {
@@ -81,6 +82,8 @@ public static class RftOrchestrations
         // The host registers the configured Rft:Device first; in-process users (tests, bench) get the CPU.
         services.TryAddSingleton(RftFunctions.Model.ComputeDevice.Cpu);
         services.TryAddSingleton<JobWorkspace>();
+        // Activities stop early when their worker stops (the SDK's activity context has no token).
+        services.TryAddSingleton<RftFunctions.Functions.Durable.WorkerShutdown>();
         // Judges, embeddings and endpoints (unconfigured unless the API registered Rft:Grading first).
         Grading.GradingRegistration.AddRftGrading(services);
         services.TryAddSingleton<TrainingJobService>();

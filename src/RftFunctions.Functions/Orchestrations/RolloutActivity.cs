@@ -1,4 +1,5 @@
-using RftFunctions.Durable;
+using Microsoft.DurableTask;
+using RftFunctions.Functions.Durable;
 using RftFunctions.Functions.Jobs;
 using RftFunctions.Model;
 using RftFunctions.Training.Checkpoints;
@@ -14,13 +15,12 @@ namespace RftFunctions.Functions.Orchestrations;
 /// position in the step, example) (<see cref="RolloutSeeds"/>), so a re-delivery or a resumed job draws the same
 /// tokens and an example that appears twice in a step draws two different groups.
 /// </summary>
-[ActivityPool("gpu")]
-public sealed class RolloutActivity(JobWorkspace workspace, JobStorageOptions jobOptions) : TaskActivity<RolloutInput, RolloutResult>
+public sealed class RolloutActivity(JobWorkspace workspace, JobStorageOptions jobOptions, WorkerShutdown shutdown) : TaskActivity<RolloutInput, RolloutResult>
 {
     /// <inheritdoc />
     public override async Task<RolloutResult> RunAsync(TaskActivityContext context, RolloutInput input)
     {
-        var ct = context.CancellationToken;
+        var ct = shutdown.Token;
         await using var cancel = await JobCancellation.WatchAsync(workspace.Store, input.JobId, ct);
         var container = workspace.Store.Container;
         var name = JobBlobs.Rollout(input.JobId, input.Step, input.Split, input.Shard);
@@ -61,6 +61,7 @@ public sealed class RolloutActivity(JobWorkspace workspace, JobStorageOptions jo
         await policy.Lock.WaitAsync(ct);
         try
         {
+            using var turn = await workspace.TakeDeviceTurnAsync(ct);
             await EnsureVersionAsync(policy, job, input.PolicyPrefix, ct);
             generated = cancel.Run(token => new TextGenerator(policy.Model!, job.Tokenizer).GenerateCancellable(requests, token));
         }

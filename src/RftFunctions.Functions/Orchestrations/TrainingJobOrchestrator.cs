@@ -1,5 +1,5 @@
 using System.Globalization;
-using RftFunctions.Durable;
+using Microsoft.DurableTask;
 using RftFunctions.Functions.Jobs;
 using RftFunctions.Training.Config;
 using RftFunctions.Training.Datasets;

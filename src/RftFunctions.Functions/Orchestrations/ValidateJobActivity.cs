@@ -1,4 +1,5 @@
-using RftFunctions.Durable;
+using Microsoft.DurableTask;
+using RftFunctions.Functions.Durable;
 using RftFunctions.Model;
 using RftFunctions.Training.Datasets;
 
@@ -9,13 +10,12 @@ namespace RftFunctions.Functions.Orchestrations;
 /// the config is consistent; returns the plan the orchestrator computes prompts from. Any failure fails the job at
 /// validating_files with that message.
 /// </summary>
-[ActivityPool("cpu")]
-public sealed class ValidateJobActivity(JobWorkspace workspace) : TaskActivity<string, JobPlan>
+public sealed class ValidateJobActivity(JobWorkspace workspace, WorkerShutdown shutdown) : TaskActivity<string, JobPlan>
 {
     /// <inheritdoc />
     public override async Task<JobPlan> RunAsync(TaskActivityContext context, string jobId)
     {
-        var job = await workspace.GetJobAsync(jobId, context.CancellationToken);
+        var job = await workspace.GetJobAsync(jobId, shutdown.Token);
         var config = job.Spec.Config;
         var problems = config.Validate();
         if (problems.Count > 0) throw new ArgumentException("invalid hyperparameters: " + string.Join("; ", problems));

@@ -1,4 +1,4 @@
-using RftFunctions.Durable;
+using Microsoft.DurableTask;
 
 namespace RftFunctions.Functions.Orchestrations;
 

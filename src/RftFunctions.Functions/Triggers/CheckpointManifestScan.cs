@@ -1,6 +1,6 @@
 using System.Collections.Concurrent;
 using Azure.Storage.Blobs.Models;
-using RftFunctions.Durable;
+using Microsoft.DurableTask.Client;
 using RftFunctions.Functions.Jobs;
 using RftFunctions.Functions.Orchestrations;
 

@@ -1,7 +1,7 @@
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
-using RftFunctions.Durable;
+using Microsoft.DurableTask.Client;
 using RftFunctions.Functions.Api;
 using RftFunctions.Functions.Jobs;
 using RftFunctions.Functions.Orchestrations;

@@ -2,10 +2,12 @@ using System.Net;
 using System.Text;
 using System.Text.Json;
 using Microsoft.AspNetCore.Routing;
-using RftFunctions.Durable;
 using RftFunctions.Functions.Orchestrations;
 using RftFunctions.Testing;
 using Xunit;
+
+using Microsoft.DurableTask;
+using Microsoft.DurableTask.Client;
 
 namespace RftFunctions.Functions.Tests.Api;
 

@@ -6,7 +6,6 @@ using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
-using RftFunctions.Durable;
 using RftFunctions.Functions.Api;
 using RftFunctions.Functions.Api.Auth;
 using RftFunctions.Functions.Api.FineTuning;
@@ -15,6 +14,9 @@ using RftFunctions.Functions.Hosting;
 using RftFunctions.Functions.Orchestrations;
 using RftFunctions.Testing;
 using Xunit;
+
+using Microsoft.DurableTask.Client;
+using RftFunctions.Functions.Durable;
 
 namespace RftFunctions.Functions.Tests.Api;
 
@@ -63,7 +65,7 @@ internal sealed class HostRoutesServer : IAsyncDisposable
         builder.Services.AddSingleton(storage.Account);
         builder.Services.AddSingleton(options);
         builder.Services.AddSingleton<StorageHealth>();
-        builder.Services.AddDurableTaskAzureStorage(storage.Account, new DurableTaskOptions { HubName = prefix + "hub" }, r => RftOrchestrations.Register(r), runWorker: false);
+        builder.Services.AddTaskHub(storage.Account, new TaskHubOptions { HubName = prefix + "hub" }, runWorker: false);
         builder.Services.AddOpenAiApi(builder.Configuration);
         builder.Services.AddFineTuningJobsApi(builder.Configuration);
         builder.Services.AddRftTraining();

@@ -5,7 +5,6 @@ using Microsoft.AspNetCore.Hosting;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
-using RftFunctions.Durable;
 using RftFunctions.Functions.Api;
 using RftFunctions.Functions.Api.Auth;
 using RftFunctions.Functions.Api.FineTuning;
@@ -13,6 +12,9 @@ using RftFunctions.Functions.Orchestrations;
 using RftFunctions.Model;
 using RftFunctions.Testing;
 using Xunit;
+
+using RftFunctions.Functions.Durable;
+using RftFunctions.Functions.Hosting;
 
 namespace RftFunctions.Functions.Tests.Api;
 
@@ -54,11 +56,11 @@ internal sealed class JobsApiServer : IAsyncDisposable
         builder.WebHost.UseUrls("http://127.0.0.1:0");
         if (Environment.GetEnvironmentVariable("RFT_TEST_API_LOGS") is null) builder.Logging.ClearProviders();
         builder.Services.AddSingleton(storage.Account);
-        builder.Services.AddDurableTaskAzureStorage(storage.Account, new DurableTaskOptions
+        builder.Services.AddTaskHub(storage.Account, new TaskHubOptions
         {
             HubName = prefix + "hub",
-            StorageProvider = new AzureStorageProviderOptions { MaxQueuePollingInterval = TimeSpan.FromMilliseconds(300) },
-        }, r => RftOrchestrations.Register(r));
+            StorageProvider = new TaskHubStorageOptions { MaxQueuePollingInterval = TimeSpan.FromMilliseconds(300) },
+        }, runWorker: true);
         builder.Services.AddOpenAiApi(builder.Configuration);
         builder.Services.AddFineTuningJobsApi(builder.Configuration);
         builder.Services.AddRftTraining();

@@ -31,8 +31,8 @@ public sealed class CliTests(StorageFixture storage)
     [InlineData("checkpoints", "missing verb")]
     [InlineData("graders run g.json", "missing required option '--sample'")]
     [InlineData("chat --model m", "missing MESSAGE")]
-    [InlineData("worker", "missing required option '--pools'")]
-    [InlineData("worker --pools gpu;rm", "is not a pool name")]
+    [InlineData("worker --pools gpu", "--pools is gone")]
+    [InlineData("worker --Rft:Roles=api", "do not pass --Rft:Roles")]
     [InlineData("files list --url ftp://host", "--url must be an absolute http(s) URL")]
     public async Task Usage_errors_exit_2_with_a_message_and_the_commands_usage(string commandLine, string message)
     {
@@ -48,7 +48,7 @@ public sealed class CliTests(StorageFixture storage)
     [InlineData("help jobs", "rft jobs watch JOB_ID")]
     [InlineData("files --help", "rft files upload PATH")]
     [InlineData("jobs create --help", "--validation-file FILE_ID")]
-    [InlineData("worker --help", "--pools POOL")]
+    [InlineData("worker --help", "every orchestrator and activity")]
     [InlineData("serve --help", "'rft host' is the same command")]
     [InlineData("host --help", "usage: rft serve")]
     [InlineData("chat -h", "--stream")]
@@ -237,7 +237,7 @@ public sealed class CliTests(StorageFixture storage)
     }
 
     [Fact]
-    public async Task A_worker_serves_health_with_only_its_pool_roles_and_no_API()
+    public async Task A_worker_serves_health_with_only_the_worker_role_and_no_API()
     {
         var settings = new Dictionary<string, string>
         {
@@ -245,7 +245,7 @@ public sealed class CliTests(StorageFixture storage)
             ["Rft__StoragePrefix"] = storage.UniqueName("w"),
             ["Rft__DevelopmentApiKey"] = DevKey,
         };
-        await using var worker = HostProcess.Start(settings, "worker", ["--pools", "gpu,cpu"]);
+        await using var worker = HostProcess.Start(settings, "worker");
         using var client = new HttpClient { BaseAddress = worker.BaseAddress };
         using var anonymous = await worker.WaitForAsync(client, "/healthz", TimeSpan.FromSeconds(90), _ct);
         Assert.Equal("""{"status":"healthy"}""", await anonymous.Content.ReadAsStringAsync(_ct));
@@ -258,7 +258,7 @@ public sealed class CliTests(StorageFixture storage)
         detailed.Headers.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", adminKey.RootElement.GetProperty("key").GetString());
         using var health = await client.SendAsync(detailed, _ct);
         using var report = JsonDocument.Parse(await health.Content.ReadAsStringAsync(_ct));
-        Assert.Equal(["pool:cpu", "pool:gpu"], report.RootElement.GetProperty("roles").EnumerateArray().Select(r => r.GetString()));
+        Assert.Equal(["worker"], report.RootElement.GetProperty("roles").EnumerateArray().Select(r => r.GetString()));
         using var request = new HttpRequestMessage(HttpMethod.Get, "/v1/models");
         request.Headers.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", DevKey);
         using var api = await client.SendAsync(request, _ct);

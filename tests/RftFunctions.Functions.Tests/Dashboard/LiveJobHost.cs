@@ -9,7 +9,7 @@ using Xunit;
 namespace RftFunctions.Functions.Tests.Dashboard;
 
 /// <summary>
-/// The real <c>rft</c> host (all roles: API, orchestrations and worker pools) on the test Azurite with a private hub
+/// The real <c>rft</c> host (all roles: API and the durable worker) on the test Azurite with a private hub
 /// and storage prefix, and a user's way in: a tiny seeded model registered, two datasets uploaded and a reinforcement
 /// job created, all through the public <c>/v1</c> API with the local development key.
 /// </summary>

@@ -1,12 +1,13 @@
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Logging.Abstractions;
-using RftFunctions.Durable;
 using RftFunctions.Functions.Jobs;
 using RftFunctions.Functions.Orchestrations;
 using RftFunctions.Functions.Triggers;
 using RftFunctions.Testing;
 using RftFunctions.Training.Checkpoints;
 using Xunit;
+
+using Microsoft.DurableTask.Client;
 
 namespace RftFunctions.Functions.Tests.Orchestrations;
 
@@ -45,7 +46,7 @@ public sealed class CheckpointEvaluationTests(StorageFixture storage)
             Assert.NotNull(started);
             var manifest = $"{JobBlobs.Checkpoint(jobId, checkpoint.StepNumber)}/{TrainerStateManifest.FileName}";
             Assert.Equal(id, await CheckpointEvaluation.StartForBlobAsync(host.Client, manifest, Ct));
-            Assert.Equal(started.ExecutionId, (await host.Client.GetInstanceAsync(id, cancellation: Ct))!.ExecutionId);
+            Assert.Equal(started.CreatedAt, (await host.Client.GetInstanceAsync(id, cancellation: Ct))!.CreatedAt);
             ids.Add(id);
         }
         Assert.Null(await CheckpointEvaluation.StartForBlobAsync(host.Client, $"{JobBlobs.State(jobId, 0)}/{TrainerStateManifest.FileName}", Ct));
@@ -58,7 +59,7 @@ public sealed class CheckpointEvaluationTests(StorageFixture storage)
             // A delivery after it finished starts nothing new.
             await CheckpointEvaluation.StartForBlobAsync(host.Client, $"{JobBlobs.Checkpoint(jobId, checkpoint.StepNumber)}/{TrainerStateManifest.FileName}", Ct);
             var again = (await host.Client.GetInstanceAsync(id, cancellation: Ct))!;
-            Assert.Equal(done.ExecutionId, again.ExecutionId);
+            Assert.Equal(done.CreatedAt, again.CreatedAt);
             Assert.Equal(OrchestrationRuntimeStatus.Completed, again.RuntimeStatus);
         }
 

@@ -1,13 +1,14 @@
-using RftFunctions.Durable;
 using RftFunctions.Functions.Jobs;
 using RftFunctions.Testing;
 using Xunit;
+
+using Microsoft.DurableTask.Client;
 
 namespace RftFunctions.Functions.Tests.Orchestrations;
 
 /// <summary>
 /// Crash-resume through the real orchestration: the worker is a real <c>rft host</c> OS process (orchestrations and
-/// every pool) on the test Azurite, SIGKILLed at seeded random moments and restarted; the test is only a client.
+/// every orchestrator and activity) on the test Azurite, SIGKILLed at seeded random moments and restarted; the test is only a client.
 /// </summary>
 public sealed class CrashResumeTests(StorageFixture storage)
 {
@@ -101,6 +102,7 @@ public sealed class CrashResumeTests(StorageFixture storage)
             [Provider + "maxQueuePollingInterval"] = "00:00:00.500",
             [Provider + "leaseInterval"] = "00:00:05",
             [Provider + "leaseRenewInterval"] = "00:00:01",
+            [Provider + "leaseAcquireInterval"] = "00:00:01",
             [Provider + "controlQueueVisibilityTimeout"] = "00:00:04",
             [Provider + "workItemQueueVisibilityTimeout"] = "00:00:04",
         };

@@ -1,7 +1,8 @@
-using RftFunctions.Durable;
 using RftFunctions.Functions.Jobs;
 using RftFunctions.Testing;
 using Xunit;
+
+using Microsoft.DurableTask.Client;
 
 namespace RftFunctions.Functions.Tests.Orchestrations;
 

@@ -1,11 +1,12 @@
 using System.Text.Json;
 using Azure.Storage.Blobs.Models;
-using RftFunctions.Durable;
 using RftFunctions.Functions.Jobs;
 using RftFunctions.Functions.Orchestrations;
 using RftFunctions.Testing;
 using RftFunctions.Training.Checkpoints;
 using Xunit;
+
+using Microsoft.DurableTask.Client;
 
 namespace RftFunctions.Functions.Tests.Orchestrations;
 

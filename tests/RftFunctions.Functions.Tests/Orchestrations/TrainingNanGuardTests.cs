@@ -1,9 +1,10 @@
-using RftFunctions.Durable;
 using RftFunctions.Functions.Jobs;
 using RftFunctions.Functions.Orchestrations;
 using RftFunctions.Testing;
 using RftFunctions.Training.Checkpoints;
 using Xunit;
+
+using Microsoft.DurableTask.Client;
 
 namespace RftFunctions.Functions.Tests.Orchestrations;
 

@@ -1,6 +1,5 @@
 using System.Text.Json;
 using Microsoft.Extensions.DependencyInjection;
-using RftFunctions.Durable;
 using RftFunctions.Functions.Jobs;
 using RftFunctions.Functions.Orchestrations;
 using RftFunctions.Model;
@@ -8,10 +7,14 @@ using RftFunctions.Testing;
 using RftFunctions.Training.Config;
 using Xunit;
 
+using Microsoft.DurableTask.Client;
+using RftFunctions.Functions.Durable;
+using RftFunctions.Functions.Hosting;
+
 namespace RftFunctions.Functions.Tests.Orchestrations;
 
 /// <summary>
-/// A private task hub, job tables and container on the test Azurite, with one in-process worker serving every pool
+/// A private task hub, job tables and container on the test Azurite, with one in-process worker
 /// and the <see cref="TrainingJobService"/>; a tiny seeded Qwen3 model (hidden 32, 2 layers) as the base model.
 /// </summary>
 internal sealed class TrainingTestHost : IAsyncDisposable
@@ -36,7 +39,7 @@ internal sealed class TrainingTestHost : IAsyncDisposable
     private readonly ServiceProvider _services;
     private readonly StorageFixture _storage;
 
-    private TrainingTestHost(StorageFixture storage, ServiceProvider services, JobStorageOptions jobOptions, DurableTaskOptions durableOptions)
+    private TrainingTestHost(StorageFixture storage, ServiceProvider services, JobStorageOptions jobOptions, TaskHubOptions durableOptions)
     {
         _storage = storage;
         _services = services;
@@ -46,7 +49,7 @@ internal sealed class TrainingTestHost : IAsyncDisposable
 
     public JobStorageOptions JobOptions { get; }
 
-    public DurableTaskOptions DurableOptions { get; }
+    public TaskHubOptions DurableOptions { get; }
 
     public TrainingJobService Jobs => _services.GetRequiredService<TrainingJobService>();
 
@@ -57,7 +60,7 @@ internal sealed class TrainingTestHost : IAsyncDisposable
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
 
     // runWorker false: a client only (the job service), for tests whose worker is another OS process.
-    public static async Task<TrainingTestHost> StartAsync(StorageFixture storage, JobStorageOptions? jobOptions = null, DurableTaskOptions? durableOptions = null, bool runWorker = true)
+    public static async Task<TrainingTestHost> StartAsync(StorageFixture storage, JobStorageOptions? jobOptions = null, TaskHubOptions? durableOptions = null, bool runWorker = true)
     {
         jobOptions ??= new JobStorageOptions
         {
@@ -66,14 +69,15 @@ internal sealed class TrainingTestHost : IAsyncDisposable
             EventsTable = storage.UniqueName("Events").Replace("-", "", StringComparison.Ordinal),
             CheckpointsTable = storage.UniqueName("Ckpts").Replace("-", "", StringComparison.Ordinal),
         };
-        durableOptions ??= new DurableTaskOptions
+        durableOptions ??= new TaskHubOptions
         {
             HubName = storage.UniqueName("hub"),
-            StorageProvider = new AzureStorageProviderOptions
+            StorageProvider = new TaskHubStorageOptions
             {
                 MaxQueuePollingInterval = TimeSpan.FromMilliseconds(500),
                 LeaseInterval = TimeSpan.FromSeconds(5),
                 LeaseRenewInterval = TimeSpan.FromSeconds(1),
+                LeaseAcquireInterval = TimeSpan.FromSeconds(1),
                 // Work a stopped worker had taken comes back quickly for its replacement (renewed while it runs).
                 ControlQueueVisibilityTimeout = TimeSpan.FromSeconds(4),
                 WorkItemQueueVisibilityTimeout = TimeSpan.FromSeconds(4),
@@ -82,9 +86,10 @@ internal sealed class TrainingTestHost : IAsyncDisposable
         var services = new ServiceCollection();
         services.AddSingleton(storage.Account);
         services.AddRftTraining(jobOptions);
-        services.AddDurableTaskAzureStorage(storage.Account, durableOptions, r => RftOrchestrations.Register(r), runWorker);
+        services.AddLogging();
+        services.AddTaskHub(storage.Account, durableOptions, runWorker);
         var provider = services.BuildServiceProvider();
-        if (runWorker) await provider.GetRequiredService<DurableTaskWorker>().StartAsync(Ct);
+        if (runWorker) await provider.GetRequiredService<TaskHubWorkerService>().StartAsync(Ct);
         return new TrainingTestHost(storage, provider, jobOptions, durableOptions);
     }
 
@@ -176,7 +181,8 @@ internal sealed class TrainingTestHost : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
-        // Disposing the provider stops the worker (a singleton) and frees the cached models and trainers.
+        // Stop the worker (as a host would), then free the cached models and trainers.
+        if (_services.GetService<TaskHubWorkerService>() is { } worker) await worker.StopAsync(CancellationToken.None);
         await _services.DisposeAsync();
     }
 }

@@ -6,7 +6,6 @@ using Microsoft.AspNetCore.Hosting;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
-using RftFunctions.Durable;
 using RftFunctions.Functions.Api;
 using RftFunctions.Functions.Jobs;
 using RftFunctions.Functions.Orchestrations;
@@ -14,6 +13,10 @@ using RftFunctions.Functions.Tests.Api;
 using RftFunctions.Functions.Triggers;
 using RftFunctions.Testing;
 using Xunit;
+
+using Microsoft.DurableTask.Client;
+using RftFunctions.Functions.Durable;
+using RftFunctions.Functions.Hosting;
 
 namespace RftFunctions.Functions.Tests.Triggers;
 
@@ -92,7 +95,7 @@ public sealed class EventGridWebhookTests(StorageFixture storage)
         Assert.Equal(CheckpointEvaluation.Orchestration, started.Name);
         Assert.Equal(new CheckpointEvaluationInput("ftjob-hook", 2, "ftjob-hook/checkpoints/2"), started.ReadInputAs<CheckpointEvaluationInput>());
         Assert.Equal(HttpStatusCode.OK, duplicate.StatusCode);
-        Assert.Equal(started.ExecutionId, (await server.Client.GetInstanceAsync(started.InstanceId, cancellation: Ct))!.ExecutionId);
+        Assert.Equal(started.CreatedAt, (await server.Client.GetInstanceAsync(started.InstanceId, cancellation: Ct))!.CreatedAt);
         Assert.Equal(0, JsonDocument.Parse(await state.Content.ReadAsStringAsync(Ct)).RootElement.GetProperty("handled").GetInt32());
         Assert.Equal(0, JsonDocument.Parse(await elsewhere.Content.ReadAsStringAsync(Ct)).RootElement.GetProperty("handled").GetInt32());
         Assert.Null(await server.Client.GetInstanceAsync(CheckpointEvaluation.InstanceId("ftjob-hook", 3), cancellation: Ct));
@@ -147,7 +150,7 @@ public sealed class EventGridWebhookTests(StorageFixture storage)
             builder.Logging.ClearProviders();
             builder.Services.AddSingleton(storage.Account);
             builder.Services.AddOpenAiApi(builder.Configuration);
-            builder.Services.AddDurableTaskAzureStorage(storage.Account, new DurableTaskOptions { HubName = storage.UniqueName("hub") }, r => RftOrchestrations.Register(r), runWorker: false);
+            builder.Services.AddTaskHub(storage.Account, new TaskHubOptions { HubName = storage.UniqueName("hub") }, runWorker: false);
             builder.Services.AddRftTraining(new JobStorageOptions { Container = prefix + "jobs" });
             var app = builder.Build();
             app.MapEventGridWebhook();

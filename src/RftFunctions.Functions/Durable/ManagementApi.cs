@@ -1,11 +1,11 @@
 using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Nodes;
-using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Http;
-using Microsoft.AspNetCore.Routing;
+using DurableTask.Core.History;
+using Microsoft.DurableTask;
+using Microsoft.DurableTask.Client;
 
-namespace RftFunctions.Durable.Http;
+namespace RftFunctions.Functions.Durable;
 
 /// <summary>The management URLs of one instance (the body of a check-status response), as Durable Functions names them.</summary>
 /// <param name="Id">The instance id.</param>
@@ -25,10 +25,11 @@ public sealed record HttpManagementPayload(
     string ResumePostUri);
 
 /// <summary>
-/// The Durable Functions HTTP management surface under <c>/runtime/webhooks/durabletask</c>, as an endpoint group the
-/// app mounts, plus the check-status helpers HTTP starters use. Handlers resolve <see cref="DurableTaskClient"/> from DI.
+/// The Durable Functions HTTP management surface under <c>/runtime/webhooks/durabletask</c> for the self-hosted host
+/// (in Azure the Functions host serves its own, behind its system key), over the SDK's <see cref="DurableTaskClient"/>,
+/// plus the check-status helpers HTTP starters use.
 /// </summary>
-public static class DurableTaskHttpApi
+public static class ManagementApi
 {
     /// <summary>Where Durable Functions mounts its management API.</summary>
     public const string DefaultPrefix = "/runtime/webhooks/durabletask";
@@ -96,14 +97,13 @@ public static class DurableTaskHttpApi
     /// </summary>
     private static async Task<IResult> GetStatusAsync(HttpContext http, DurableTaskClient client, string instanceId, bool? returnInternalServerErrorOnFailure, bool? showInput, bool? showHistory, bool? showHistoryOutput)
     {
-        var options = new GetInstanceOptions { GetInputsAndOutputs = true, GetHistory = showHistory == true };
-        var metadata = await client.GetInstanceAsync(instanceId, options, http.RequestAborted).ConfigureAwait(false);
+        var metadata = await client.GetInstanceAsync(instanceId, getInputsAndOutputs: true, http.RequestAborted).ConfigureAwait(false);
         if (metadata is null) return Results.NotFound(new { message = $"No instance with id '{instanceId}' was found." });
-        var history = metadata.History is { } events && metadata.RuntimeStatus != OrchestrationRuntimeStatus.Pending
-            ? HistoryEventsJson.Build(events, showHistoryOutput == true)
+        var history = showHistory == true && metadata.RuntimeStatus != OrchestrationRuntimeStatus.Pending && client is TaskHubClient hub
+            ? HistoryJson(await hub.GetHistoryJsonAsync(instanceId, http.RequestAborted).ConfigureAwait(false), showHistoryOutput == true)
             : null;
         var body = ToStatus(metadata, showInput ?? true, history);
-        if (metadata.IsRunning)
+        if (metadata.RuntimeStatus is OrchestrationRuntimeStatus.Running or OrchestrationRuntimeStatus.Pending or OrchestrationRuntimeStatus.Suspended)
         {
             http.Response.Headers.RetryAfter = ((int)RetryAfter.TotalSeconds).ToString(CultureInfo.InvariantCulture);
             return Results.Accepted($"{http.Request.Scheme}://{http.Request.Host}{http.Request.PathBase}{http.Request.Path}", body);
@@ -119,7 +119,7 @@ public static class DurableTaskHttpApi
     {
         try
         {
-            var result = await client.PurgeInstanceAsync(instanceId, http.RequestAborted).ConfigureAwait(false);
+            var result = await client.PurgeInstanceAsync(instanceId, cancellation: http.RequestAborted).ConfigureAwait(false);
             return result.PurgedInstanceCount == 0 ? Results.NotFound() : Results.Ok(new { instancesDeleted = result.PurgedInstanceCount });
         }
         catch (InvalidOperationException ex)
@@ -135,7 +135,7 @@ public static class DurableTaskHttpApi
         {
             try
             {
-                payload = await JsonSerializer.DeserializeAsync<JsonElement>(http.Request.Body, DataConverter.Options, http.RequestAborted).ConfigureAwait(false);
+                payload = await JsonSerializer.DeserializeAsync<JsonElement>(http.Request.Body, TaskHubJson.Options, http.RequestAborted).ConfigureAwait(false);
             }
             catch (JsonException ex)
             {
@@ -189,7 +189,16 @@ public static class DurableTaskHttpApi
     {
         if (!TryParseStatuses(runtimeStatus, out var statuses, out var error)) return error!;
         var token = http.Request.Headers["x-ms-continuation-token"].ToString();
-        var query = new OrchestrationQuery(createdTimeFrom, createdTimeTo, statuses, instanceIdPrefix, top ?? 100, string.IsNullOrEmpty(token) ? null : token, true);
+        var query = new OrchestrationQuery
+        {
+            CreatedFrom = createdTimeFrom,
+            CreatedTo = createdTimeTo,
+            Statuses = statuses,
+            InstanceIdPrefix = instanceIdPrefix,
+            PageSize = Math.Clamp(top ?? 100, 1, 1000),
+            ContinuationToken = string.IsNullOrEmpty(token) ? null : token,
+            FetchInputsAndOutputs = true,
+        };
         await foreach (var page in client.GetAllInstancesAsync(query).AsPages(query.ContinuationToken, query.PageSize).ConfigureAwait(false))
         {
             if (page.ContinuationToken is { } next) http.Response.Headers["x-ms-continuation-token"] = next;
@@ -203,8 +212,8 @@ public static class DurableTaskHttpApi
         // Refused before the body is read and before any instance row exists: an unknown name would otherwise leave a
         // Pending row no worker ever runs, and an internal orchestrator started with a crafted input acts with the
         // app's authority (e.g. re-training another project's job).
-        var registry = http.RequestServices.GetService(typeof(DurableTaskRegistry)) as DurableTaskRegistry;
-        if (registry is null || !registry.HasOrchestrator(functionName))
+        var catalog = http.RequestServices.GetService<TaskCatalog>();
+        if (catalog is null || !catalog.Orchestrators.ContainsKey(functionName))
             return Results.NotFound(new { message = $"No orchestrator named '{functionName}' can be started here." });
         if (!canStart(functionName))
             return Results.Json(new { message = $"'{functionName}' is started by the application itself, not through this API." }, statusCode: StatusCodes.Status403Forbidden);
@@ -214,7 +223,7 @@ public static class DurableTaskHttpApi
         {
             try
             {
-                input = await JsonSerializer.DeserializeAsync<JsonElement>(http.Request.Body, DataConverter.Options, http.RequestAborted).ConfigureAwait(false);
+                input = await JsonSerializer.DeserializeAsync<JsonElement>(http.Request.Body, TaskHubJson.Options, http.RequestAborted).ConfigureAwait(false);
             }
             catch (JsonException ex)
             {
@@ -226,9 +235,9 @@ public static class DurableTaskHttpApi
             var id = await client.ScheduleNewOrchestrationInstanceAsync(functionName, input, new StartOrchestrationOptions(instanceId), http.RequestAborted).ConfigureAwait(false);
             return CreateCheckStatusResponse(http.Request, id);
         }
-        catch (OrchestrationAlreadyExistsException ex)
+        catch (DurableTask.Core.Exceptions.OrchestrationAlreadyExistsException)
         {
-            return Results.Conflict(new { message = ex.Message });
+            return Results.Conflict(new { message = $"An instance with id '{instanceId}' is already running." });
         }
     }
 
@@ -254,7 +263,28 @@ public static class DurableTaskHttpApi
     private static JsonElement? Parse(string? json)
     {
         if (json is null) return null;
-        using var document = JsonDocument.Parse(json);
+        using var document = JsonDocument.Parse(json, new JsonDocumentOptions { MaxDepth = 64 });
         return document.RootElement.Clone();
+    }
+
+    /// <summary>
+    /// The <c>historyEvents</c> array: the engine's events with their type by name, episode markers dropped, inputs
+    /// dropped, results only with <c>showHistoryOutput</c>.
+    /// </summary>
+    private static JsonArray? HistoryJson(JsonElement? engineHistory, bool showOutput)
+    {
+        if (engineHistory is not { ValueKind: JsonValueKind.Array } events) return null;
+        var result = new JsonArray();
+        foreach (var e in events.EnumerateArray())
+        {
+            if (JsonNode.Parse(e.GetRawText()) is not JsonObject item) continue;
+            var type = item["EventType"] is JsonValue v && v.TryGetValue<int>(out var code) ? ((EventType)code).ToString() : item["EventType"]?.ToString();
+            if (type is nameof(EventType.OrchestratorStarted) or nameof(EventType.OrchestratorCompleted)) continue;
+            item["EventType"] = type;
+            item.Remove("Input");
+            if (!showOutput) item.Remove("Result");
+            result.Add(item);
+        }
+        return result;
     }
 }
