@@ -8,8 +8,8 @@ using RftFunctions.Storage;
 namespace RftFunctions.Bench;
 
 /// <summary>
-/// The TrainingJob's shape with activities that only wait a fixed time: per step, two shards each Rollout then Grade
-/// (shards in parallel), then PolicyUpdate, then two bookkeeping activities that overlap the next step. Measures the
+/// The TrainingJob's shape with activities that only wait a fixed time: per step, two shards (RolloutAndGrade, sampling
+/// and grading: twice the time, in parallel), then PolicyUpdate, then two bookkeeping activities that overlap the next step. Measures the
 /// engine's share of a job's wall time (no activity running) as the activities grow: the per-hop cost is fixed, so it
 /// fades as work grows.
 /// </summary>
@@ -29,8 +29,7 @@ internal static class SyntheticJob
         services.AddSingleton(sp => new TaskHubEngine(account, options));
         services.AddSingleton(new TaskCatalog()
             .AddOrchestrator<ShapeOrchestrator>("SyntheticJob")
-            .AddActivity<WaitActivity>("Rollout")
-            .AddActivity<WaitActivity>("Grade")
+            .AddActivity<WaitActivity>("RolloutAndGrade")
             .AddActivity<WaitActivity>("PolicyUpdate")
             .AddActivity<WaitActivity>("RecordMetrics")
             .AddActivity<WaitActivity>("Checkpoint"));
@@ -73,11 +72,7 @@ internal static class SyntheticJob
             Task bookkeeping = Task.CompletedTask;
             for (int step = 0; step < shape.Steps; step++)
             {
-                await Task.WhenAll(Enumerable.Range(0, 2).Select(async _ =>
-                {
-                    await context.CallActivityAsync<int>("Rollout", seconds);
-                    await context.CallActivityAsync<int>("Grade", seconds);
-                }));
+                await Task.WhenAll(Enumerable.Range(0, 2).Select(_ => context.CallActivityAsync<int>("RolloutAndGrade", 2 * seconds)));
                 await context.CallActivityAsync<int>("PolicyUpdate", seconds);
                 await bookkeeping;
                 bookkeeping = Task.WhenAll(context.CallActivityAsync<int>("RecordMetrics", 0.01), context.CallActivityAsync<int>("Checkpoint", 0.01));

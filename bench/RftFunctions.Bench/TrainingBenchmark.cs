@@ -102,7 +102,7 @@ public sealed class TrainingBenchmark : IBenchmark
                 $"step {d.GetProperty("step")}: reward {d.GetProperty("scores").GetProperty("train_reward_mean").GetDouble():0.000}, full {t.GetProperty("full_iteration").GetDouble():0.00} s, orchestration {t.GetProperty("orchestration").GetDouble():0.00} s"));
         }
         var activities = spans.Activities(started, ended);
-        var compute = activities.Where(a => a.Name is RftOrchestrations.Rollout or RftOrchestrations.Grade or RftOrchestrations.PolicyUpdate).ToList();
+        var compute = activities.Where(a => a.Name is RftOrchestrations.RolloutAndGrade or RftOrchestrations.PolicyUpdate).ToList();
         double insideAny = SpanRecorder.UnionSeconds(activities), insideCompute = SpanRecorder.UnionSeconds(compute);
         SpanRecorder.PrintBreakdown(activities, seconds);
         if (timeline) SpanRecorder.PrintTimeline(started, activities);
@@ -127,7 +127,7 @@ public sealed class TrainingBenchmark : IBenchmark
             ["inside_activities_s"] = Math.Round(insideAny, 2),
             // Wall time during which no activity of the job runs (validating files included), ÷ wall time.
             ["orchestration_overhead_fraction"] = Math.Round((seconds - insideAny) / seconds, 4),
-            // The same with only Rollout, Grade and PolicyUpdate counted as work (bookkeeping activities count as overhead).
+            // The same with only RolloutAndGrade and PolicyUpdate counted as work (bookkeeping activities count as overhead).
             ["outside_compute_activities_fraction"] = Math.Round((seconds - insideCompute) / seconds, 4),
             ["activities"] = activities.Count,
             ["final_train_reward_mean"] = Math.Round(metrics[^1].GetProperty("scores").GetProperty("train_reward_mean").GetDouble(), 3),

@@ -32,7 +32,7 @@ public sealed class DeviceSettingTests(StorageFixture storage)
         await using var host = HostProcess.Start(new Dictionary<string, string>
         {
             ["AzureWebJobsStorage"] = storage.ConnectionString,
-            ["Rft__Roles"] = "pool:gpu",
+            ["Rft__Roles"] = "worker",
             ["Rft__Device"] = "cuda",
         });
 

@@ -79,7 +79,7 @@ public sealed class DurableHostingTests(StorageFixture storage)
         var catalog = RftFunctions.Functions.Orchestrations.RftOrchestrations.Register(new RftFunctions.Functions.Durable.TaskCatalog());
 
         Assert.Equal(["CheckpointEvaluation", "TrainingJob", "Validation"], catalog.Orchestrators.Keys.Order());
-        Assert.Equal(["Checkpoint", "Finalize", "Grade", "PolicyUpdate", "RecordCheckpointEvaluation", "RecordJobStatus", "RecordMetrics", "Rollout", "ValidateJob"],
+        Assert.Equal(["Checkpoint", "Finalize", "PolicyUpdate", "RecordCheckpointEvaluation", "RecordJobStatus", "RecordMetrics", "RolloutAndGrade", "ValidateJob"],
             catalog.Activities.Keys.Order());
     }
 

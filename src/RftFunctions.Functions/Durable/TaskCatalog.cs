@@ -29,6 +29,14 @@ public sealed class TaskCatalog
     public TaskCatalog AddOrchestrator<T>(string name)
         where T : ITaskOrchestrator, new() => AddOrchestrator(name, _ => new T());
 
+    /// <summary>Replaces a registered activity (fault injection in tests: an activity that always fails, say).</summary>
+    internal TaskCatalog ReplaceActivity(string name, Func<IServiceProvider, ITaskActivity> factory)
+    {
+        if (!_activities.ContainsKey(name)) throw new InvalidOperationException($"Activity '{name}' is not registered.");
+        _activities[name] = factory;
+        return this;
+    }
+
     /// <summary>Adds an activity created through the service provider (its constructor's services injected).</summary>
     public TaskCatalog AddActivity<T>(string name)
         where T : ITaskActivity

@@ -65,7 +65,12 @@ public sealed class TaskHubClient(AzureStorageOrchestrationService service, stri
     public override async Task<OrchestrationMetadata?> GetInstancesAsync(string instanceId, bool getInputsAndOutputs = false, CancellationToken cancellation = default)
     {
         var states = await service.GetOrchestrationStateAsync(instanceId, allExecutions: false, fetchInput: getInputsAndOutputs).WaitAsync(cancellation);
-        return states.FirstOrDefault(s => s?.OrchestrationInstance is not null) is { } state ? ToMetadata(state, getInputsAndOutputs) : null;
+        if (states.FirstOrDefault(s => s?.OrchestrationInstance is not null) is not { } state) return null;
+        // The instance row carries a failed instance's message only; its history has the failure details (type, stack).
+        var failure = state.OrchestrationStatus == CoreStatus.Failed && string.IsNullOrEmpty(state.FailureDetails?.ErrorType)
+            ? await FailureFromHistoryAsync(instanceId, state.OrchestrationInstance.ExecutionId, cancellation)
+            : null;
+        return ToMetadata(state, getInputsAndOutputs, failure);
     }
 
     /// <inheritdoc />
@@ -121,6 +126,24 @@ public sealed class TaskHubClient(AzureStorageOrchestrationService service, stri
         return doc.RootElement.Clone();
     }
 
+    private async Task<TaskFailureDetails?> FailureFromHistoryAsync(string instanceId, string? executionId, CancellationToken cancellation)
+    {
+        var json = await service.GetOrchestrationHistoryAsync(instanceId, executionId).WaitAsync(cancellation);
+        if (string.IsNullOrEmpty(json)) return null;
+        using var history = JsonDocument.Parse(json, new JsonDocumentOptions { MaxDepth = 64 });
+        if (history.RootElement.ValueKind != JsonValueKind.Array) return null;
+        return history.RootElement.EnumerateArray().Reverse()
+            .Select(e => e.TryGetProperty("FailureDetails", out var f) && f.ValueKind == JsonValueKind.Object ? ToFailure(f) : null)
+            .FirstOrDefault(f => f is not null);
+
+        static TaskFailureDetails? ToFailure(JsonElement f)
+        {
+            static string? Text(JsonElement e, string name) => e.TryGetProperty(name, out var v) && v.ValueKind == JsonValueKind.String ? v.GetString() : null;
+            var inner = f.TryGetProperty("InnerFailure", out var i) && i.ValueKind == JsonValueKind.Object ? ToFailure(i) : null;
+            return Text(f, "ErrorType") is { Length: > 0 } type ? new TaskFailureDetails(type, Text(f, "ErrorMessage") ?? "", Text(f, "StackTrace"), inner, null) : null;
+        }
+    }
+
     /// <inheritdoc />
     public override ValueTask DisposeAsync()
     {
@@ -146,7 +169,7 @@ public sealed class TaskHubClient(AzureStorageOrchestrationService service, stri
         }
     }
 
-    private static OrchestrationMetadata ToMetadata(OrchestrationState state, bool withPayloads) => new(state.Name, state.OrchestrationInstance.InstanceId)
+    private static OrchestrationMetadata ToMetadata(OrchestrationState state, bool withPayloads, TaskFailureDetails? failure = null) => new(state.Name, state.OrchestrationInstance.InstanceId)
     {
         DataConverter = Converter,
         RuntimeStatus = (OrchestrationRuntimeStatus)(int)state.OrchestrationStatus,
@@ -155,7 +178,7 @@ public sealed class TaskHubClient(AzureStorageOrchestrationService service, stri
         SerializedInput = withPayloads ? state.Input : null,
         SerializedOutput = withPayloads ? state.Output : null,
         SerializedCustomStatus = state.Status,
-        FailureDetails = ToFailure(state.FailureDetails),
+        FailureDetails = failure ?? ToFailure(state.FailureDetails),
     };
 
     private static TaskFailureDetails? ToFailure(FailureDetails? f) =>

@@ -3,8 +3,8 @@ using Microsoft.DurableTask;
 namespace RftFunctions.Functions.Orchestrations;
 
 /// <summary>
-/// Evaluates one checkpoint on the full validation set (every item, eval_samples samples each) with the job's Rollout and
-/// Grade activities, then records the result on the checkpoint and as a job event and keeps the best checkpoints
+/// Evaluates one checkpoint on the full validation set (every item, eval_samples samples each) with the job's RolloutAndGrade
+/// activity, then records the result on the checkpoint and as a job event and keeps the best checkpoints
 /// (<see cref="CheckpointEvaluationRecordActivity"/>). Every activity is idempotent, so redelivery and replays are safe.
 /// </summary>
 public sealed class CheckpointEvaluationOrchestrator : TaskOrchestrator<CheckpointEvaluationInput, CheckpointEvaluationOutcome>
@@ -18,11 +18,9 @@ public sealed class CheckpointEvaluationOrchestrator : TaskOrchestrator<Checkpoi
             var plan = await context.CallActivityAsync<JobPlan>(RftOrchestrations.ValidateJob, input.JobId, RftOrchestrations.Retry);
             int step = input.StepNumber - 1;
             var shards = Enumerable.Range(0, plan.ValidExamples).Chunk(plan.RolloutShardPrompts).ToList();
-            var rollouts = await Task.WhenAll(shards.Select((indices, shard) => context.CallActivityAsync<RolloutResult>(RftOrchestrations.Rollout,
-                new RolloutInput(input.JobId, step, shard, CheckpointEvaluation.Split, indices, plan.EvalSamples, input.CheckpointPrefix), RftOrchestrations.Retry)));
-            var grades = await Task.WhenAll(rollouts.Select((r, shard) => context.CallActivityAsync<GradeResult>(RftOrchestrations.Grade,
-                new GradeInput(input.JobId, step, shard, CheckpointEvaluation.Split, r.Blob), RftOrchestrations.Retry)));
-            totals = GradeTotals.Of(grades);
+            var graded = await Task.WhenAll(shards.Select((indices, shard) => TrainingJobOrchestrator.SampleAndGradeAsync(context,
+                new RolloutInput(input.JobId, step, shard, CheckpointEvaluation.Split, indices, plan.EvalSamples, input.CheckpointPrefix))));
+            totals = GradeTotals.Of([.. graded.Select(g => g.Grade)]);
         }
         catch (TaskFailedException ex)
         {

@@ -42,6 +42,9 @@ public sealed record RolloutInput(string JobId, int Step, int Shard, string Spli
 /// <summary>A blob written by an activity, with its sizes.</summary>
 public sealed record RolloutResult(string Blob, int Samples, long CompletionTokens, double Seconds);
 
+/// <summary>A graded shard: its rollout, when sampling ended, and its grades.</summary>
+public sealed record GradedShard(RolloutResult Rollout, DateTime SampledAt, GradeResult Grade);
+
 /// <summary>Grade input: the rollout blob to grade.</summary>
 public sealed record GradeInput(string JobId, int Step, int Shard, string Split, string RolloutBlob);
 

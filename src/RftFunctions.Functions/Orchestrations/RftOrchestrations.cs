@@ -18,11 +18,8 @@ public static class RftOrchestrations
     /// <summary>Files, grader and model checks.</summary>
     public const string ValidateJob = "ValidateJob";
 
-    /// <summary>Sampling (on the worker's device, one at a time per device).</summary>
-    public const string Rollout = "Rollout";
-
-    /// <summary>Grading (CPU, alongside sampling).</summary>
-    public const string Grade = "Grade";
+    /// <summary>A shard's sampling (on the worker's device, one at a time per device) and then its grading (CPU).</summary>
+    public const string RolloutAndGrade = "RolloutAndGrade";
 
     /// <summary>The policy update (on the worker's device; one trainer per job).</summary>
     public const string PolicyUpdate = "PolicyUpdate";
@@ -59,8 +56,7 @@ public static class RftOrchestrations
             .AddOrchestrator<TrainingJobOrchestrator>(TrainingJob)
             .AddOrchestrator<ValidationOrchestrator>(Validation)
             .AddActivity<ValidateJobActivity>(ValidateJob)
-            .AddActivity<RolloutActivity>(Rollout)
-            .AddActivity<GradeActivity>(Grade)
+            .AddActivity<RolloutAndGradeActivity>(RolloutAndGrade)
             .AddActivity<PolicyUpdateActivity>(PolicyUpdate)
             .AddActivity<RecordMetricsActivity>(RecordMetrics)
             .AddActivity<RecordJobStatusActivity>(RecordJobStatus)

@@ -8,7 +8,7 @@ using RftFunctions.Training.Grpo;
 namespace RftFunctions.Functions.Orchestrations;
 
 /// <summary>
-/// One RFT job: ValidateJob, then per step Rollout → Grade per shard → PolicyUpdate → (every eval_interval steps and
+/// One RFT job: ValidateJob, then per step RolloutAndGrade per shard → PolicyUpdate → (every eval_interval steps and
 /// at the end) Validation, then the step's bookkeeping (RecordMetrics, Checkpoint), then Finalize.
 /// Deterministic: the prompts of a step are <see cref="PromptSchedule"/>(seed).ForStep(step) computed here, event
 /// sequences are time-ordered on the orchestration's clock and carried in the input. The validation and bookkeeping of
@@ -113,6 +113,13 @@ public sealed class TrainingJobOrchestrator : TaskOrchestrator<TrainingJobState,
             if (JobCancellation.IsCancellation(ex.FailureDetails)) return await FinishCancelAsync(control, SetStatus, step);
             await SetStatus(JobStatus.Failed, string.Create(CultureInfo.InvariantCulture, $"Step {step + 1} failed: {ex.FailureDetails.ErrorType}: {ex.FailureDetails.ErrorMessage}"), "training_error");
             return new TrainingJobOutcome(JobStatus.Failed, null, step);
+        }
+        catch (Exception ex) when (ex is not TaskFailedException)
+        {
+            // A fault in the orchestration itself (not in an activity): the user sees it in the job's events, and the
+            // instance fails too (the engine never retries an orchestrator's exception), so nothing is left running.
+            await SetStatus(JobStatus.Failed, string.Create(CultureInfo.InvariantCulture, $"Step {step + 1} failed in the orchestration: {ex.GetType().FullName}: {ex.Message}"), "orchestration_error");
+            throw;
         }
         finally
         {
@@ -288,20 +295,11 @@ public sealed class TrainingJobOrchestrator : TaskOrchestrator<TrainingJobState,
         foreach (var warning in warnings) await context.CallActivityAsync(RftOrchestrations.RecordJobStatus, warning, RftOrchestrations.Retry);
     }
 
-    /// <summary>A shard's rollout, when it finished, and its grades.</summary>
-    internal sealed record GradedShard(RolloutResult Rollout, DateTime SampledAt, GradeResult Grade);
-
     /// <summary>
-    /// One shard: its Rollout, then at once its Grade. Shards are graded as their samples arrive, so grading one shard
-    /// overlaps sampling the next (the gpu pool runs shards one after another) and only the last shard's grading is
-    /// left between sampling and the update: one dispatch round trip and one episode per step fewer.
+    /// One shard: its rollout and at once its grading, in one activity (<see cref="RolloutAndGradeActivity"/>). Shards are
+    /// graded as their samples arrive, so grading one shard overlaps sampling the next (the device samples shards one
+    /// after another) and only the last shard's grading is left between sampling and the update.
     /// </summary>
-    internal static async Task<GradedShard> SampleAndGradeAsync(TaskOrchestrationContext context, RolloutInput input)
-    {
-        var rollout = await context.CallActivityAsync<RolloutResult>(RftOrchestrations.Rollout, input, RftOrchestrations.Retry);
-        var sampledAt = context.CurrentUtcDateTime;
-        var grade = await context.CallActivityAsync<GradeResult>(RftOrchestrations.Grade,
-            new GradeInput(input.JobId, input.Step, input.Shard, input.Split, rollout.Blob), RftOrchestrations.Retry);
-        return new GradedShard(rollout, sampledAt, grade);
-    }
+    internal static Task<GradedShard> SampleAndGradeAsync(TaskOrchestrationContext context, RolloutInput input) =>
+        context.CallActivityAsync<GradedShard>(RftOrchestrations.RolloutAndGrade, input, RftOrchestrations.Retry);
 }

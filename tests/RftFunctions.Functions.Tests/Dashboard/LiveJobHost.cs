@@ -19,12 +19,16 @@ internal sealed class LiveJobHost : IAsyncDisposable
     private readonly HostProcess _host;
     private readonly string _scratch;
 
-    private LiveJobHost(HostProcess host, HttpClient api, string scratch)
+    private LiveJobHost(HostProcess host, HttpClient api, string scratch, IReadOnlyDictionary<string, string> settings)
     {
         _host = host;
         Api = api;
         _scratch = scratch;
+        Settings = settings;
     }
+
+    /// <summary>The host's settings (storage, prefix, hub): what another process needs to join the same platform.</summary>
+    public IReadOnlyDictionary<string, string> Settings { get; }
 
     public Uri BaseAddress => _host.BaseAddress;
 
@@ -36,16 +40,19 @@ internal sealed class LiveJobHost : IAsyncDisposable
 
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
 
-    public static async Task<LiveJobHost> StartAsync(StorageFixture storage)
+    /// <param name="storage">The test Azurite.</param>
+    /// <param name="roles">The host's roles (<c>api</c> for a platform whose workers are other processes).</param>
+    /// <param name="extra">Settings added to (or replacing) the defaults.</param>
+    public static async Task<LiveJobHost> StartAsync(StorageFixture storage, string roles = "all", IReadOnlyDictionary<string, string>? extra = null)
     {
         var prefix = storage.UniqueName("dash");
         var scratch = Directory.CreateTempSubdirectory("rft-dashboard-").FullName;
-        var host = HostProcess.Start(new Dictionary<string, string>
+        var settings = new Dictionary<string, string>
         {
             ["AzureWebJobsStorage"] = storage.ConnectionString,
             ["Rft__StoragePrefix"] = prefix,
             ["Rft__DevelopmentApiKey"] = Key,
-            ["Rft__Roles"] = "all",
+            ["Rft__Roles"] = roles,
             // Checkpoint evaluations add events and prune checkpoints after the job succeeded; the page test needs the
             // job's records final when it is (CheckpointEvaluationTests cover the evaluations).
             ["Rft__CheckpointScanSeconds"] = "0",
@@ -54,10 +61,12 @@ internal sealed class LiveJobHost : IAsyncDisposable
             ["Rft__ModelImportRoot"] = scratch,
             ["AzureFunctionsJobHost__extensions__durableTask__hubName"] = "dash" + prefix.Replace("-", "", StringComparison.Ordinal),
             ["AzureFunctionsJobHost__extensions__durableTask__storageProvider__maxQueuePollingInterval"] = "00:00:00.500",
-        });
+        };
+        foreach (var (key, value) in extra ?? new Dictionary<string, string>()) settings[key] = value;
+        var host = HostProcess.Start(settings);
         var api = new HttpClient { BaseAddress = host.BaseAddress };
         api.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", Key);
-        var live = new LiveJobHost(host, api, scratch);
+        var live = new LiveJobHost(host, api, scratch, settings);
         try
         {
             using var health = await host.WaitForAsync(api, "/healthz", TimeSpan.FromSeconds(120), Ct);

@@ -60,7 +60,9 @@ internal sealed class TrainingTestHost : IAsyncDisposable
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
 
     // runWorker false: a client only (the job service), for tests whose worker is another OS process.
-    public static async Task<TrainingTestHost> StartAsync(StorageFixture storage, JobStorageOptions? jobOptions = null, TaskHubOptions? durableOptions = null, bool runWorker = true)
+    // faults: replaces activities of the app's catalog (fault injection).
+    public static async Task<TrainingTestHost> StartAsync(StorageFixture storage, JobStorageOptions? jobOptions = null, TaskHubOptions? durableOptions = null, bool runWorker = true,
+        Action<TaskCatalog>? faults = null)
     {
         jobOptions ??= new JobStorageOptions
         {
@@ -88,6 +90,12 @@ internal sealed class TrainingTestHost : IAsyncDisposable
         services.AddRftTraining(jobOptions);
         services.AddLogging();
         services.AddTaskHub(storage.Account, durableOptions, runWorker);
+        if (faults is not null)
+        {
+            var catalog = RftOrchestrations.Register(new TaskCatalog());
+            faults(catalog);
+            services.AddSingleton(catalog);
+        }
         var provider = services.BuildServiceProvider();
         if (runWorker) await provider.GetRequiredService<TaskHubWorkerService>().StartAsync(Ct);
         return new TrainingTestHost(storage, provider, jobOptions, durableOptions);
