@@ -242,7 +242,7 @@ public sealed class TrainingJobOrchestrator : TaskOrchestrator<TrainingJobState,
         // this step's starts, so at most one is outstanding and events and checkpoints keep step order.
         await previousBookkeeping;
         bool validate = (step + 1) % Math.Max(1, plan.EvalInterval) == 0 || step + 1 == plan.TotalSteps;
-        // Validation of this policy runs alongside the next step, which samples from the same policy: the gpu pool
+        // Validation of this policy runs alongside the next step, which samples from the same policy: the device
         // always has work queued instead of waiting out the sub-orchestration's start and completion round trips.
         var validating = validate
             ? context.CallSubOrchestratorAsync<ValidationResult>(RftOrchestrations.Validation, new ValidationInput(jobId, step, update.StatePrefix, plan))

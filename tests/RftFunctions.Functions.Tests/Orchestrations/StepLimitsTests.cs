@@ -58,7 +58,7 @@ public sealed class StepLimitsTests(StorageFixture storage)
             EvalInterval = 100,
         };
         var jobId = await host.CreateJobAsync("ftjob-cancel-running", config, trainLines: 64, stop: []);
-        // The first shard is written, so the step is running (the gpu pool samples one shard at a time).
+        // The first shard is written, so the step is running (the device samples one shard at a time).
         await WaitForBlobAsync(host, JobBlobs.Rollout(jobId, 0, Split.Train, 0));
 
         await host.Jobs.CancelAsync(jobId, Ct);
@@ -73,7 +73,7 @@ public sealed class StepLimitsTests(StorageFixture storage)
         var rollouts = (await BlobsAsync(host, $"{jobId}/steps/0/{Split.Train}/rollout-")).Count;
         Assert.InRange(rollouts, 1, 63);
 
-        // The worker is free at once for another job (the cancelled step's remaining shards would hold the gpu pool
+        // The worker is free at once for another job (the cancelled step's remaining shards would hold the device
         // for minutes), and nothing of the cancelled job ran meanwhile.
         var nextId = await host.CreateJobAsync("ftjob-cancel-next", TrainingTestHost.Config(seed: 32), trainLines: 2);
         await host.WaitAsync(nextId, seconds: 120);
