@@ -16,8 +16,13 @@ public static partial class DurableFunctionNames
     /// <summary>Where the registrations live, relative to the repository root.</summary>
     public const string SourceFolder = "src/RftFunctions.Functions/Orchestrations";
 
-    [GeneratedRegex(@"\.Add(?<kind>Orchestrator|Activity)\s*(<[^>()]*>)?\s*\(\s*(?<arg>nameof\s*\(\s*[\w.]+\s*\)|""[^""]*""|[A-Za-z_][\w.]*)")]
+    // AddOrchestrator / AddActivity and DurableTaskRegistry's AddOrchestratorFunc / AddActivityFunc, generic or not.
+    [GeneratedRegex(@"\.Add(?<kind>Orchestrator|Activity)(Func)?\s*(<[^>()]*>)?\s*\(\s*(?<arg>nameof\s*\(\s*[\w.]+\s*\)|""[^""]*""|[A-Za-z_][\w.]*)")]
     private static partial Regex Registration();
+
+    // Any call of those methods, to catch the ones the pattern above cannot name (e.g. AddActivity<T>()).
+    [GeneratedRegex(@"\.Add(Orchestrator|Activity)(Func)?\b\s*(<[^>()]*>)?\s*\(")]
+    private static partial Regex AnyRegistration();
 
     [GeneratedRegex(@"\bconst\s+string\s+(?<name>[A-Za-z_]\w*)\s*=\s*""(?<value>[^""]*)""\s*;")]
     private static partial Regex ConstantDeclaration();
@@ -54,8 +59,15 @@ public static partial class DurableFunctionNames
 
         var found = new List<DurableFunction>();
         foreach (var (text, file) in texts.Select((t, i) => (t, i)))
-            foreach (Match m in Registration().Matches(text))
+        {
+            var named = Registration().Matches(text);
+            foreach (Match m in named)
                 found.Add(new DurableFunction(Resolve(m.Groups["arg"].Value, file, constants), m.Groups["kind"].Value));
+            var unnamed = AnyRegistration().Matches(text).Where(any => !named.Any(m => m.Index == any.Index)).ToList();
+            if (unnamed.Count > 0)
+                throw new InvalidDataException(
+                    $"registrations without a name this parser can read: {string.Join("; ", unnamed.Select(u => text.Substring(u.Index, Math.Min(80, text.Length - u.Index))))}");
+        }
         if (found.Count == 0)
             throw new InvalidDataException("no AddOrchestrator/AddActivity registration found: update the parser to how the app registers its functions");
         var duplicates = found.GroupBy(f => f.Name, StringComparer.OrdinalIgnoreCase).Where(g => g.Count() > 1).Select(g => g.Key).ToList();

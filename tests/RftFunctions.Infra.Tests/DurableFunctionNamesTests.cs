@@ -25,6 +25,7 @@ public sealed class DurableFunctionNamesTests
                     .AddActivity(Names.Step, sp => new S())
                     .AddActivity(Local, sp => new M())
                     .AddActivity("Finalize", sp => new F())
+                    .AddActivityFunc<int, int>("Checkpoint", (ctx, i) => i)
                     .AddOrchestrator<ValidationOrchestrator>(nameof(Validation), _ => new V());
             }
             """,
@@ -34,7 +35,7 @@ public sealed class DurableFunctionNamesTests
             [
                 new DurableFunction("TrainingJob", "Orchestrator"), new DurableFunction("Rollout", "Activity"),
                 new DurableFunction("RecordMetrics", "Activity"), new DurableFunction("Finalize", "Activity"),
-                new DurableFunction("Validation", "Orchestrator"),
+                new DurableFunction("Checkpoint", "Activity"), new DurableFunction("Validation", "Orchestrator"),
             ],
             functions);
     }
@@ -45,6 +46,8 @@ public sealed class DurableFunctionNamesTests
         Assert.Throws<InvalidDataException>(() => DurableFunctionNames.Parse(["registry.AddActivity(Unknown, sp => null);"]));
         Assert.Throws<InvalidDataException>(() => DurableFunctionNames.Parse(["services.AddSingleton<Foo>();"]));
         Assert.Throws<InvalidDataException>(() => DurableFunctionNames.Parse(["r.AddActivity(\"A\", x).AddActivity(\"a\", y);"]));
+        // A registration whose name comes from elsewhere (an attribute on the class) must not be skipped silently.
+        Assert.Throws<InvalidDataException>(() => DurableFunctionNames.Parse(["r.AddActivity(\"A\", x).AddActivity<GradeActivity>();"]));
     }
 
     [Fact]
