@@ -63,6 +63,11 @@ public sealed partial class DeploymentWiringTests(SnapshotFixture fixture, Compi
             var target = Regex.Match(body, @"target:\s*(?<t>\S+)").Groups["t"].Value;
             Assert.Equal(name, target);
             Assert.Contains(target, stages);
+            // azd rewrites the app on deploy with this API version: an older one would drop kind-specific settings
+            // such as allowScalingRuleOverride, and with them the training app's task hub scale rules.
+            var apiVersion = Regex.Match(body, @"apiVersion:\s*(?<v>\S+)").Groups["v"].Value;
+            var app = fixture.Snapshot.OfType(Invariants.ContainerAppType).Single(a => (string?)a.Json["tags"]?["azd-service-name"] == name);
+            Assert.Equal((string?)app.Json["apiVersion"], apiVersion);
         }
         // The training image is the API image plus the CUDA natives, so both run the same publish output.
         Assert.Matches(@"(?m)^FROM runtime AS training\s*$", dockerfile);
