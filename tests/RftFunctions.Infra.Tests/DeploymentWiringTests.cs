@@ -96,6 +96,20 @@ public sealed partial class DeploymentWiringTests(SnapshotFixture fixture, Compi
             Assert.Equal(80, (int?)app.Resource.Properties["configuration"]?["ingress"]?["targetPort"]);
     }
 
+    [Fact]
+    public void Blob_events_go_to_a_path_an_http_function_of_the_api_app_can_own()
+    {
+        // The Functions host owns /admin/* and /runtime/* (a function route there fails to register), and /v1 wants a
+        // project key that Event Grid does not have; the webhook checks its own header key instead.
+        var path = (string?)compiled.Templates["main.bicep"]["parameters"]!["blobEventsWebhookPath"]!["defaultValue"] ?? "";
+        Assert.StartsWith("/", path, StringComparison.Ordinal);
+        var first = path.TrimStart('/').Split('/')[0];
+        Assert.DoesNotContain(first, new[] { "admin", "runtime", "v1", "api" }, StringComparer.OrdinalIgnoreCase);
+        var topic = fixture.Snapshot.OfType("Microsoft.EventGrid/systemTopics/eventSubscriptions").ToList();
+        Assert.NotEmpty(topic);
+        Assert.All(topic, s => Assert.EndsWith($"{path}')]", (string?)s.Properties["destination"]?["properties"]?["endpointUrl"] ?? "", StringComparison.Ordinal));
+    }
+
     [Theory]
     [InlineData("host.Dockerfile")]
     [InlineData("gpu-worker.Dockerfile")]
