@@ -1,6 +1,8 @@
-// RftFunctions in one resource group: storage (durable runtime + app data), a Container Apps environment with a GPU
-// workload profile, three apps running the same `rft` image in different roles, identity and least-privilege roles,
-// Key Vault, monitoring, a registry, and Event Grid blob events. `azd up` deploys it (see docs/deploy.md).
+// RftFunctions in one resource group: storage (task hub + app data), a Container Apps environment with a GPU workload
+// profile, the Function App as two Azure Functions apps on Container Apps sharing one task hub (rft-api: HTTP, blob
+// and checkpoint triggers, a client of the hub; rft-training: every orchestrator and activity, on GPU, scaled from
+// zero on the hub's queues), identity and least-privilege roles, Key Vault, monitoring, a registry, and Event Grid
+// blob events. `azd up` deploys it (see docs/deploy.md).
 
 targetScope = 'resourceGroup'
 
@@ -31,57 +33,63 @@ param gpuProfileMinimumCount int = 0
 @minValue(1)
 param gpuProfileMaximumCount int = 2
 
-@description('vCPUs per GPU worker replica (the GPU profile fixes the allowed sizes: T4 8 / 56Gi, A100 24 / 220Gi).')
-param gpuWorkerCpu string = '8'
+@description('vCPUs per training replica (the GPU profile fixes the allowed sizes: T4 8 / 56Gi, A100 24 / 220Gi).')
+param trainingCpu string = '8'
 
-@description('Memory per GPU worker replica.')
-param gpuWorkerMemory string = '56Gi'
+@description('Memory per training replica.')
+param trainingMemory string = '56Gi'
 
-@description('Most GPU worker replicas (one GPU each).')
+@description('Most training replicas (one GPU each).')
 @minValue(1)
-param gpuWorkerMaxReplicas int = 2
+param trainingMaxReplicas int = 2
 
-@description('GPU work items queued per GPU worker replica before KEDA adds another.')
+@description('Work items queued in the task hub per training replica before another is added (host.json maxConcurrentActivityFunctions: what one replica runs at once).')
 @minValue(1)
-param gpuMessagesPerReplica int = 4
+param trainingWorkItemsPerReplica int = 4
 
-@description('Fewest CPU worker replicas (0: graders start on demand; 1: no cold start).')
-@minValue(0)
-param cpuWorkerMinReplicas int = 0
-
-@description('Most CPU worker replicas.')
-@minValue(1)
-param cpuWorkerMaxReplicas int = 4
-
-@description('Most API/orchestration host replicas (orchestration partitions are shared among them by lease).')
+@description('Most API replicas.')
 @minValue(1)
 param apiMaxReplicas int = 2
 
-@description('Image of the API/orchestration host; empty until azd deploys one (a placeholder runs meanwhile).')
+@description('Image of the API app (functionapp.Dockerfile, target api); empty until azd deploys one (a placeholder runs meanwhile).')
 param apiImage string = ''
 
-@description('Image of the CPU worker (the host image).')
-param cpuWorkerImage string = ''
-
-@description('Image of the GPU worker (the CUDA image).')
-param gpuWorkerImage string = ''
+@description('Image of the training app (functionapp.Dockerfile, target training: the same publish output with libtorch\'s CUDA build).')
+param trainingImage string = ''
 
 @description('Create the Event Grid blob-event subscriptions. Event Grid validates a webhook when it is created, so turn this on once the API app runs the real image.')
 param blobEventsEnabled bool = false
 
-@description('Path of the app\'s Event Grid webhook.')
-param blobEventsWebhookPath string = '/runtime/webhooks/eventgrid'
+@description('Path of the API app\'s blob-events webhook (an HTTP function; /runtime/... and /admin/... belong to the Functions host).')
+param blobEventsWebhookPath string = '/events/blob-created'
 
 @secure()
 @description('Shared key Event Grid presents to the app\'s webhook (stored in Key Vault).')
 param blobEventsWebhookKey string
 
-var placeholderImage = 'mcr.microsoft.com/k8se/quickstart:latest'
+// Microsoft's sample Functions image: something that starts as a Functions host until azd deploys ours.
+var placeholderImage = 'mcr.microsoft.com/azure-functions/dotnet8-quickstart-demo:1.0'
 var resourceToken = toLower(uniqueString(subscription().id, resourceGroup().id, environmentName))
 var tags = { 'azd-env-name': environmentName }
-// The durable runtime's pools: gpu and cpu workers, and `default` for activities that name no pool (served by the
-// always-on host, so such an activity never waits for a scale-out).
-var workerPools = ['gpu', 'cpu', 'default']
+
+// Every orchestrator and activity function of the Function App (their [Function] names: the names the orchestrations
+// and the self-hosted registry use). The API app disables all of them, so the Durable extension starts no task hub
+// worker there: it only starts, queries and controls instances, and every orchestration and activity runs on the
+// training app. The infra tests compare this list with the names registered in src/ and fail when they drift.
+var durableFunctions = [
+  'TrainingJob'
+  'Validation'
+  'CheckpointEvaluation'
+  'ValidateJob'
+  'Rollout'
+  'Grade'
+  'PolicyUpdate'
+  'RecordMetrics'
+  'RecordJobStatus'
+  'Checkpoint'
+  'Finalize'
+  'RecordCheckpointEvaluation'
+]
 
 // Names are computed here, not read from module outputs, so every module knows its resources' ids before deployment
 // (precise what-if, no runtime values in resource identifiers).
@@ -112,7 +120,6 @@ module storage 'modules/storage.bicep' = {
     location: location
     hubName: hubName
     partitionCount: partitionCount
-    workerPools: workerPools
     tags: tags
   }
 }
@@ -174,10 +181,13 @@ module environment 'modules/environment.bicep' = {
   }
 }
 
-// Every app starts only once its identity may read storage and secrets and pull images.
+// Both apps start only once their identity may read storage and secrets and pull images. They run the same
+// functions from the same publish output and share the task hub: same storage account, same hub name and partition
+// count (host.json's, overridden here with the template's values so storage and apps cannot drift apart).
 
-// The API and the orchestrations: always on (at least one replica), public ingress.
-module api 'modules/container-app.bicep' = {
+// The OpenAI-compatible /v1 API (HTTP triggers), the datasets blob trigger and the checkpoint-manifest trigger: always
+// one replica (the blob triggers poll), public HTTPS ingress, platform-managed HTTP scaling. A client of the task hub.
+module api 'modules/function-app.bicep' = {
   name: 'app-api'
   dependsOn: [storageRoles, environment]
   params: {
@@ -189,73 +199,45 @@ module api 'modules/container-app.bicep' = {
     image: empty(apiImage) ? placeholderImage : apiImage
     registryServer: registry.outputs.loginServer
     identityName: names.identity
-    roles: 'api,orchestrations,pool:default'
     storageAccountName: names.storage
     hubName: hubName
     partitionCount: partitionCount
+    disabledFunctions: durableFunctions
     cpu: '1'
     memory: '2Gi'
     minReplicas: 1
     maxReplicas: apiMaxReplicas
-    ingress: true
+    externalIngress: true
     appInsightsConnectionStringSecretUri: keyVault.outputs.appInsightsConnectionStringSecretUri
     blobEventsWebhookKeySecretUri: keyVault.outputs.blobEventsWebhookKeySecretUri
     tags: tags
   }
 }
 
-// Rollouts, policy updates, model-graded scoring: GPU replicas exist only while the gpu work-item queue has work.
-module gpuWorker 'modules/container-app.bicep' = {
-  name: 'app-gpu-worker'
+// Every orchestrator and activity (rollouts, grading, policy updates, bookkeeping) on the GPU profile; GPU work is
+// serialized per device inside each replica. No replica exists while the task hub's queues are empty.
+module training 'modules/function-app.bicep' = {
+  name: 'app-training'
   dependsOn: [storageRoles]
   params: {
-    name: 'rft-gpu-worker'
-    serviceName: 'gpu-worker'
+    name: 'rft-training'
+    serviceName: 'training'
     location: location
     environmentName: names.environment
     workloadProfileName: environment.outputs.gpuProfileName
-    image: empty(gpuWorkerImage) ? placeholderImage : gpuWorkerImage
+    image: empty(trainingImage) ? placeholderImage : trainingImage
     registryServer: registry.outputs.loginServer
     identityName: names.identity
-    roles: 'pool:gpu'
     device: 'cuda'
     storageAccountName: names.storage
     hubName: hubName
     partitionCount: partitionCount
-    cpu: gpuWorkerCpu
-    memory: gpuWorkerMemory
+    cpu: trainingCpu
+    memory: trainingMemory
     minReplicas: 0
-    maxReplicas: gpuWorkerMaxReplicas
-    scaleQueueName: storage.outputs.workItemQueues[indexOf(workerPools, 'gpu')]
-    scaleQueueLength: gpuMessagesPerReplica
-    appInsightsConnectionStringSecretUri: keyVault.outputs.appInsightsConnectionStringSecretUri
-    tags: tags
-  }
-}
-
-// Graders, dataset checks, bookkeeping activities.
-module cpuWorker 'modules/container-app.bicep' = {
-  name: 'app-cpu-worker'
-  dependsOn: [storageRoles, environment]
-  params: {
-    name: 'rft-cpu-worker'
-    serviceName: 'cpu-worker'
-    location: location
-    environmentName: names.environment
-    workloadProfileName: 'Consumption'
-    image: empty(cpuWorkerImage) ? placeholderImage : cpuWorkerImage
-    registryServer: registry.outputs.loginServer
-    identityName: names.identity
-    roles: 'pool:cpu'
-    storageAccountName: names.storage
-    hubName: hubName
-    partitionCount: partitionCount
-    cpu: '2'
-    memory: '4Gi'
-    minReplicas: cpuWorkerMinReplicas
-    maxReplicas: cpuWorkerMaxReplicas
-    scaleQueueName: storage.outputs.workItemQueues[indexOf(workerPools, 'cpu')]
-    scaleQueueLength: 8
+    maxReplicas: trainingMaxReplicas
+    taskHubQueues: storage.outputs.taskHubQueues
+    workItemsPerReplica: trainingWorkItemsPerReplica
     appInsightsConnectionStringSecretUri: keyVault.outputs.appInsightsConnectionStringSecretUri
     tags: tags
   }
@@ -278,14 +260,14 @@ module blobEvents 'modules/blob-events.bicep' = if (blobEventsEnabled) {
 @description('azd pushes images here.')
 output AZURE_CONTAINER_REGISTRY_ENDPOINT string = registry.outputs.loginServer
 
-@description('Base URL of the API (OpenAI-compatible /v1 routes, /healthz).')
+@description('Base URL of the API app (OpenAI-compatible /v1 routes).')
 output RFT_API_URL string = 'https://${api.outputs.fqdn}'
 
-@description('Storage account holding files, datasets, models, jobs and the task hub.')
+@description('Storage account holding files, datasets, models, jobs, the task hub and the Functions hosts\' state.')
 output AZURE_STORAGE_ACCOUNT_NAME string = storage.outputs.name
 
 @description('Key Vault with the app\'s secrets.')
 output AZURE_KEY_VAULT_NAME string = keyVault.outputs.name
 
-@description('Durable task hub name.')
+@description('Durable task hub name (both apps).')
 output RFT_HUB_NAME string = hubName

@@ -1,7 +1,8 @@
 # syntax=docker/dockerfile:1
-# The GPU worker image: the same `rft` executable, with libtorch's CUDA build from the public NuGet package
-# TorchSharp-cuda-linux in place of the CPU build. Our CI cannot build or run this image (the CUDA packages are not
-# obtainable from its package mirror and it has no GPU); it is built by `azd deploy` or by hand:
+# The self-hosted GPU image: the same `rft` executable as host.Dockerfile, with libtorch's CUDA build from the public
+# NuGet package TorchSharp-cuda-linux in place of the CPU build, for `rft worker` containers on GPU machines outside
+# Azure Functions (the Function App's GPU image is functionapp.Dockerfile's training target). Our CI cannot build or
+# run this image (the CUDA packages are not obtainable from its package mirror and it has no GPU); build it by hand:
 #   docker build -f infra/docker/gpu-worker.Dockerfile -t rft-gpu-worker .
 
 FROM mcr.microsoft.com/dotnet/sdk:10.0 AS build

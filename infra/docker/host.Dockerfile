@@ -1,6 +1,8 @@
 # syntax=docker/dockerfile:1
-# The RftFunctions host image (CPU): the `rft` executable with the CPU build of libtorch. One image serves the API,
-# the orchestrations and the cpu worker pool; Rft__Roles chooses. Build from the repository root:
+# The self-hosted image (CPU): the `rft` executable with the CPU build of libtorch, for deployments without Azure
+# Functions (any container host with a storage account or Azurite). Rft__Roles chooses what a container does: all (the
+# default), api (HTTP only, no worker) or worker (every orchestrator and activity). Azure deployments use the Function
+# App image instead (functionapp.Dockerfile, docs/deploy.md). Build from the repository root:
 #   docker build -f infra/docker/host.Dockerfile -t rft-host .
 
 FROM mcr.microsoft.com/dotnet/sdk:10.0 AS build

@@ -1,6 +1,8 @@
 // Event Grid system topic on the storage account: BlobCreated events for dataset uploads and for checkpoint
-// manifests (written last, so the event means the checkpoint is complete) are pushed to the app's webhook. This is the
-// low-latency path; the app's blob-trigger scan stays as the fallback that catches anything missed.
+// manifests (written last, so the event means the checkpoint is complete) are pushed to the API app's webhook, an
+// HTTP function that checks a shared header key (the same handler the self-hosted host serves). This is the
+// low-latency path; the blob triggers' scans stay as the fallback that catches anything missed (and a scan of the
+// large jobs container is slow, which is why the manifest event matters).
 
 @description('System topic name.')
 param name string
@@ -14,7 +16,7 @@ param storageAccountName string
 @description('Public host name of the API app.')
 param apiFqdn string
 
-@description('Path of the app\'s Event Grid webhook, e.g. /runtime/webhooks/eventgrid.')
+@description('Path of the app\'s Event Grid webhook, e.g. /events/blob-created.')
 param webhookPath string
 
 @secure()

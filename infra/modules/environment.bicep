@@ -1,5 +1,5 @@
-// The Container Apps environment: a Consumption profile for the host and the CPU workers, and one GPU workload
-// profile for the GPU workers. Serverless GPU profiles (Consumption-GPU-*) bill per second and scale to zero;
+// The Container Apps environment: a Consumption profile for the API app and one GPU workload profile for the training
+// app. Serverless GPU profiles (Consumption-GPU-*) bill per second and scale to zero;
 // dedicated ones (e.g. NC24-A100) bill per node between minimum and maximum node counts.
 
 @description('Environment name.')

@@ -1,5 +1,7 @@
-// The one storage account the app and its durable runtime live in: blob containers, queues and tables.
-// Shared-key access is off: every client (the app, the KEDA scaler, Event Grid) authenticates with Entra ID.
+// The one storage account both Function Apps and their task hub live in: blob containers, queues and tables.
+// Shared-key access is off: every client (the Functions host, the app, the KEDA scaler, Event Grid) authenticates with
+// Entra ID. The task hub is Durable Functions' own Azure Storage layout; the engine would create it on first start, it
+// is created here so the scale rules have queues to watch before any app has run.
 
 @description('Storage account name (3-24 lower-case letters and digits).')
 @minLength(3)
@@ -17,30 +19,30 @@ param hubName string
 @maxValue(16)
 param partitionCount int
 
-@description('Worker pools; each gets its own work-item queue {hub}-workitems-{pool}, except the durable runtime\'s default pool, which keeps upstream\'s {hub}-workitems.')
-param workerPools string[]
-
 @description('Tags for every resource.')
 param tags object = {}
 
 // Queues and containers take the lower-cased hub name; tables keep its case (DurableTask.AzureStorage convention).
 var hub = toLower(hubName)
 
+// azure-webjobs-hosts: the Functions host's locks and blob-trigger receipts; azure-webjobs-secrets: its keys (the
+// system key of /runtime/webhooks/durabletask among them).
 var appContainers = [
   'files'
   'datasets'
   'models'
   'jobs'
   'azure-webjobs-hosts'
+  'azure-webjobs-secrets'
   '${hub}-largemessages'
   '${hub}-leases'
 ]
 
+// One control queue per partition (orchestration messages) and ONE work-item queue that every worker competes for.
 var controlQueues = [for i in range(0, partitionCount): '${hub}-control-${padLeft(i, 2, '0')}']
-var workItemQueues = [for pool in workerPools: pool == 'default' ? '${hub}-workitems' : '${hub}-workitems-${pool}']
-// {hub}-poison: where the durable runtime moves messages that failed too often; webjobs-blobtrigger-poison: the blob
-// trigger's equivalent (Functions convention).
-var appQueues = concat(controlQueues, workItemQueues, ['${hub}-poison', 'webjobs-blobtrigger-poison'])
+var workItemQueue = '${hub}-workitems'
+// webjobs-blobtrigger-poison: where the blob trigger puts a blob that failed five times (Functions convention).
+var appQueues = concat(controlQueues, [workItemQueue, 'webjobs-blobtrigger-poison'])
 
 var appTables = [
   '${hubName}History'
@@ -112,5 +114,5 @@ output name string = account.name
 @description('The storage account resource id.')
 output id string = account.id
 
-@description('The work-item queue of each worker pool, in the order of workerPools.')
-output workItemQueues string[] = workItemQueues
+@description('The task hub\'s queues a worker scales on: the work-item queue first, then the control queues.')
+output taskHubQueues string[] = concat([workItemQueue], controlQueues)

@@ -30,5 +30,19 @@ public sealed class AppSettingsTests(SnapshotFixture fixture, CompiledInfra comp
         var parameters = compiled.Templates["main.bicep"]["parameters"]!;
         Assert.Equal((string?)hostJson["hubName"], (string?)parameters["hubName"]!["defaultValue"]);
         Assert.Equal((int?)hostJson["storageProvider"]!["partitionCount"], (int?)parameters["partitionCount"]!["defaultValue"]);
+        // A training replica runs maxConcurrentActivityFunctions work items at once: the scale rule adds a replica
+        // when more than that wait per replica, not sooner (idle GPUs) and not later (queued work on a full one).
+        Assert.Equal((int?)hostJson["maxConcurrentActivityFunctions"], (int?)parameters["trainingWorkItemsPerReplica"]!["defaultValue"]);
+    }
+
+    [Fact]
+    public void Apps_set_function_disable_flags_in_the_form_linux_environments_can_carry()
+    {
+        // Container Apps passes settings as environment variables, whose names cannot carry the dots of
+        // AzureWebJobs.<name>.Disabled; the Functions host reads AzureWebJobs_<name>_Disabled as well.
+        foreach (var app in Invariants.Apps(fixture.Snapshot))
+            foreach (var name in app.Env.OfType<JsonObject>().Select(e => (string?)e["name"] ?? ""))
+                Assert.Matches("^[A-Za-z_][A-Za-z0-9_]*$", name);
+        Assert.NotEmpty(Invariants.Apps(fixture.Snapshot).SelectMany(a => a.DisabledFunctions));
     }
 }

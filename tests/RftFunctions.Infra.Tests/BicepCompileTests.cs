@@ -38,7 +38,7 @@ public sealed class BicepCompileTests(CompiledInfra compiled)
         var resources = compiled.Templates["main.bicep"]["resources"]!.AsArray();
         var nested = resources.Where(r => (string?)r?["type"] == "Microsoft.Resources/deployments").ToList();
         var modules = InfraFiles.BicepFiles.Count(f => f.StartsWith("modules", StringComparison.Ordinal));
-        // Each module is used at least once; container-app.bicep three times.
+        // Each module is used at least once; function-app.bicep twice.
         Assert.True(nested.Count >= modules, $"{nested.Count} nested deployments for {modules} modules");
         Assert.All(nested, n => Assert.NotNull(n!["properties"]?["template"]));
     }

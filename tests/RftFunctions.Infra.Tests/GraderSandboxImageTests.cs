@@ -1,9 +1,10 @@
 namespace RftFunctions.Infra.Tests;
 
-/// <summary>The images carry the python grader sandbox: without bubblewrap the host refuses python graders.</summary>
+/// <summary>The images carry the python grader sandbox: without bubblewrap the app refuses python graders.</summary>
 public sealed class GraderSandboxImageTests
 {
     [Theory]
+    [InlineData("functionapp.Dockerfile")]
     [InlineData("host.Dockerfile")]
     [InlineData("gpu-worker.Dockerfile")]
     public void The_runtime_image_installs_bubblewrap_and_the_sandbox_interpreter(string dockerfile)

@@ -6,12 +6,20 @@ public sealed class InvariantTests(SnapshotFixture fixture)
     private DeploymentSnapshot Snapshot => fixture.Snapshot;
 
     [Fact]
-    public void Gpu_worker_scales_from_zero_on_its_work_item_queue() =>
-        Assert.Empty(Invariants.GpuWorkerScalesFromZeroOnItsQueue(Snapshot));
+    public void Training_app_scales_from_zero_on_the_task_hub_queues() =>
+        Assert.Empty(Invariants.TrainingAppScalesFromZeroOnTheTaskHub(Snapshot));
 
     [Fact]
-    public void Apps_scale_as_their_roles_need() =>
-        Assert.Empty(Invariants.AppsScaleAsTheirRolesNeed(Snapshot));
+    public void Api_app_keeps_a_replica_and_runs_no_orchestrator_or_activity() =>
+        Assert.Empty(Invariants.ApiAppRunsNoWorker(Snapshot));
+
+    [Fact]
+    public void Apps_share_one_task_hub() =>
+        Assert.Empty(Invariants.AppsShareOneTaskHub(Snapshot));
+
+    [Fact]
+    public void Apps_run_as_the_user_assigned_identity() =>
+        Assert.Empty(Invariants.AppsUseTheUserAssignedIdentity(Snapshot));
 
     [Fact]
     public void Role_assignments_are_scoped_to_resources_with_minimal_roles() =>
@@ -22,7 +30,7 @@ public sealed class InvariantTests(SnapshotFixture fixture)
         Assert.Empty(Invariants.NoSecretsInPlainSettings(Snapshot));
 
     [Fact]
-    public void Every_queue_the_apps_use_exists() =>
+    public void Every_queue_the_apps_use_exists_and_no_pool_queue_remains() =>
         Assert.Empty(Invariants.QueuesTheAppsUseExist(Snapshot));
 
     [Fact]
@@ -38,14 +46,15 @@ public sealed class InvariantTests(SnapshotFixture fixture)
         Assert.Empty(Invariants.TelemetryIsWired(Snapshot));
 
     [Fact]
-    public void The_three_apps_run_the_roles_the_design_assigns()
+    public void The_two_function_apps_split_the_work_as_the_design_says()
     {
-        var roles = Invariants.Apps(Snapshot).ToDictionary(a => a.Name, a => string.Join(",", a.Roles.Order()));
-        Assert.Equal(new Dictionary<string, string>
-        {
-            ["rft-api"] = "api,orchestrations,pool:default",
-            ["rft-gpu-worker"] = "pool:gpu",
-            ["rft-cpu-worker"] = "pool:cpu",
-        }, roles);
+        // rft-api: everything but the task hub's orchestrators and activities; rft-training: exactly those.
+        var durable = Invariants.DurableFunctions.Select(f => f.Name).Order(StringComparer.Ordinal).ToList();
+        var apps = Invariants.Apps(Snapshot).ToDictionary(a => a.Name);
+        Assert.Equal(["rft-api", "rft-training"], apps.Keys.Order(StringComparer.Ordinal));
+        Assert.Equal(durable, apps["rft-api"].DisabledFunctions.Order(StringComparer.Ordinal));
+        Assert.Empty(apps["rft-training"].DisabledFunctions);
+        Assert.Equal(["rft-training"], Invariants.Workers(Snapshot).Select(a => a.Name));
+        Assert.All(apps.Values, a => Assert.Equal("functionapp", a.Kind));
     }
 }

@@ -4,7 +4,7 @@ namespace RftFunctions.Infra.Tests;
 
 public static partial class Invariants
 {
-    /// <summary>Blob containers and tables the app and its durable runtime open without creating them first.</summary>
+    /// <summary>Blob containers and tables the app, the Functions host and the task hub use.</summary>
     public static List<string> StorageLayoutMatchesTheApp(DeploymentSnapshot snapshot)
     {
         var violations = new List<string>();
@@ -14,7 +14,7 @@ public static partial class Invariants
         {
             var account = app.StorageAccountName ?? "";
             var hub = app.HubName;
-            string[] neededContainers = ["files", "datasets", "models", "jobs", "azure-webjobs-hosts", $"{hub.ToLowerInvariant()}-largemessages", $"{hub.ToLowerInvariant()}-leases"];
+            string[] neededContainers = ["files", "datasets", "models", "jobs", "azure-webjobs-hosts", "azure-webjobs-secrets", $"{hub.ToLowerInvariant()}-largemessages", $"{hub.ToLowerInvariant()}-leases"];
             string[] neededTables = [$"{hub}History", $"{hub}Instances", $"{hub}Partitions", "Files", "Jobs", "JobEvents", "Checkpoints", "ApiKeys"];
             foreach (var container in neededContainers)
                 if (!containers.Contains($"{account}/default/{container}")) violations.Add($"{app.Name}: blob container '{container}' is missing in '{account}'");
@@ -35,7 +35,7 @@ public static partial class Invariants
         var topics = snapshot.OfType("Microsoft.EventGrid/systemTopics")
             .Where(t => storage.Contains((string?)t.Properties["source"] ?? "", StringComparer.OrdinalIgnoreCase)).ToList();
         if (topics.Count == 0) return ["no Event Grid system topic on the storage account"];
-        var api = Apps(snapshot).FirstOrDefault(a => a.Roles.Contains("api") || a.Roles.Contains("all"));
+        var api = Apps(snapshot).FirstOrDefault(a => a.ExternalIngress);
         var subscriptions = snapshot.OfType("Microsoft.EventGrid/systemTopics/eventSubscriptions")
             .Where(s => topics.Any(t => s.Name.StartsWith(t.Name + "/", StringComparison.Ordinal))).ToList();
 

@@ -31,31 +31,54 @@ public static partial class Invariants
         ["Microsoft.ContainerRegistry/registries"] = ["AcrPull"],
     };
 
-    /// <summary>The apps as the app reads them.</summary>
+    /// <summary>The apps as the Functions host and the app read them.</summary>
     public static IReadOnlyList<ContainerAppView> Apps(DeploymentSnapshot snapshot) =>
         snapshot.OfType(ContainerAppType).Select(r => new ContainerAppView(r)).ToList();
 
+    /// <summary>The orchestrators and activities the app registers (read from src/ once per run).</summary>
+    public static IReadOnlyList<DurableFunction> DurableFunctions => LazyDurableFunctions.Value;
+
+    private static readonly Lazy<IReadOnlyList<DurableFunction>> LazyDurableFunctions = new(DurableFunctionNames.FromRepository);
+
+    /// <summary>The apps that run orchestrators or activities (they do not disable every one of them).</summary>
+    public static IReadOnlyList<ContainerAppView> Workers(DeploymentSnapshot snapshot) =>
+        Apps(snapshot).Where(a => DurableFunctions.Any(f => !a.DisabledFunctions.Contains(f.Name))).ToList();
+
+    /// <summary>The task hub's work-item queue (one per hub: every worker competes for every activity).</summary>
+    public static string WorkItemQueue(string hubName) => $"{hubName.ToLowerInvariant()}-workitems";
+
+    /// <summary>The task hub's control queues.</summary>
+    public static IEnumerable<string> ControlQueues(string hubName, int partitionCount) =>
+        Enumerable.Range(0, partitionCount).Select(i => $"{hubName.ToLowerInvariant()}-control-{i:00}");
+
     /// <summary>
-    /// The GPU worker: serves pool gpu, may scale to zero (min 0), and scales on the length of the gpu pool's
-    /// work-item queue with a KEDA azure-queue rule authenticated by the app's managed identity, on a GPU profile.
+    /// The training app: an Azure Functions app on Container Apps that runs every orchestrator and activity on a GPU
+    /// profile with Rft__Device=cuda, may scale to zero (min 0), and scales on the task hub itself: its own KEDA
+    /// azure-queue rules (the platform's generated rules do not cover Durable Functions on Azure Storage) on the
+    /// work-item queue and on every control queue, authenticated by the app's managed identity and counting messages
+    /// being processed (so a long activity keeps its replica).
     /// </summary>
-    public static List<string> GpuWorkerScalesFromZeroOnItsQueue(DeploymentSnapshot snapshot)
+    public static List<string> TrainingAppScalesFromZeroOnTheTaskHub(DeploymentSnapshot snapshot)
     {
         var violations = new List<string>();
-        var gpuWorkers = Apps(snapshot).Where(a => a.Pools.Contains("gpu")).ToList();
-        if (gpuWorkers.Count == 0) violations.Add("no container app serves pool:gpu");
-        foreach (var app in gpuWorkers)
+        var workers = Workers(snapshot);
+        if (workers.Count == 0) violations.Add("no container app runs the orchestrators and activities");
+        foreach (var app in workers)
         {
-            if ((int?)app.Scale["minReplicas"] is not 0)
-                violations.Add($"{app.Name}: minReplicas is {app.Scale["minReplicas"]?.ToJsonString() ?? "unset"}, the GPU worker must scale to 0");
+            if (app.Kind != "functionapp") violations.Add($"{app.Name}: kind is '{app.Kind}', not functionapp (Azure Functions on Container Apps)");
+            if (app.MinReplicas != 0)
+                violations.Add($"{app.Name}: minReplicas is {app.Scale["minReplicas"]?.ToJsonString() ?? "unset"}, the training app must scale to 0");
             if ((int?)app.Scale["maxReplicas"] is not >= 1)
                 violations.Add($"{app.Name}: maxReplicas must be at least 1");
-            violations.AddRange(QueueScaleRuleViolations(app, "gpu"));
+            if (!app.OverridesGeneratedScaleRules)
+                violations.Add($"{app.Name}: allowScalingRuleOverride is not true, so the platform's generated rules (none for a Durable Functions task hub on Azure Storage) would replace the task hub rules");
+            string[] queues = [WorkItemQueue(app.HubName), .. ControlQueues(app.HubName, app.PartitionCount)];
+            foreach (var queue in queues) violations.AddRange(QueueScaleRuleViolations(app, queue));
             // The image carries libtorch's CUDA build, but the app only uses it when told: without Rft__Device the
             // worker would train on the node's CPU while paying for its GPU.
             var device = app.Setting("Rft__Device");
             if (device is null || !device.StartsWith("cuda", StringComparison.Ordinal))
-                violations.Add($"{app.Name}: Rft__Device is {device ?? "unset"}, the GPU worker must run its models on cuda");
+                violations.Add($"{app.Name}: Rft__Device is {device ?? "unset"}, the training app must run its models on cuda");
             var profile = (string?)app.Resource.Properties["workloadProfileName"];
             var profileType = WorkloadProfileType(snapshot, app, profile);
             if (profileType is null || !(profileType.Contains("GPU", StringComparison.OrdinalIgnoreCase) || profileType.StartsWith("NC", StringComparison.OrdinalIgnoreCase)))
@@ -64,65 +87,114 @@ public static partial class Invariants
         return violations;
     }
 
-    /// <summary>Every pool worker (not only gpu) scales on its own pool's queue; the host that serves the API keeps a
-    /// replica and has ingress.</summary>
-    public static List<string> AppsScaleAsTheirRolesNeed(DeploymentSnapshot snapshot)
+    private static IEnumerable<string> QueueScaleRuleViolations(ContainerAppView app, string queue)
     {
-        var violations = new List<string>();
-        var apps = Apps(snapshot);
-        foreach (var app in apps.Where(a => a.Pools.Count > 0 && !a.Roles.Contains("api")))
-            foreach (var pool in app.Pools) violations.AddRange(QueueScaleRuleViolations(app, pool));
-        var hosts = apps.Where(a => a.Roles.Contains("api") || a.Roles.Contains("all")).ToList();
-        if (hosts.Count == 0) violations.Add("no container app serves the api role");
-        foreach (var host in hosts)
-        {
-            if ((int?)host.Scale["minReplicas"] is not >= 1) violations.Add($"{host.Name}: the API host must keep at least one replica");
-            if (host.Resource.Properties["configuration"]?["ingress"] is not JsonObject ingress || (bool?)ingress["external"] != true)
-                violations.Add($"{host.Name}: the API host needs external ingress");
-        }
-        if (!apps.Any(a => a.Roles.Contains("orchestrations") || a.Roles.Contains("all")))
-            violations.Add("no container app runs the orchestrations role");
-        foreach (var pool in AllPools)
-            if (!apps.Any(a => a.Pools.Contains(pool) || a.Roles.Contains("all"))) violations.Add($"no container app serves pool:{pool}");
-        return violations;
-    }
-
-    /// <summary>The durable runtime's pools: gpu, cpu, and <c>default</c> for activities that name none.</summary>
-    public static IReadOnlyList<string> AllPools { get; } = ["gpu", "cpu", "default"];
-
-    /// <summary>A pool's work-item queue as the durable runtime names it (the default pool keeps upstream's name).</summary>
-    public static string WorkItemQueue(string hubName, string pool) =>
-        pool == "default" ? $"{hubName.ToLowerInvariant()}-workitems" : $"{hubName.ToLowerInvariant()}-workitems-{pool}";
-
-    private static IEnumerable<string> QueueScaleRuleViolations(ContainerAppView app, string pool)
-    {
-        var expectedQueue = WorkItemQueue(app.HubName, pool);
-        var rules = (app.Scale["rules"] as JsonArray ?? []).OfType<JsonObject>().ToList();
-        var queueRules = rules.Select(AzureQueueRule).Where(r => r is not null).Select(r => r!).ToList();
-        var rule = queueRules.FirstOrDefault(r => (string?)r.Metadata["queueName"] == expectedQueue);
+        var rule = app.QueueRules.FirstOrDefault(r => r.QueueName == queue);
         if (rule is null)
         {
-            yield return $"{app.Name}: no azure-queue scale rule on {expectedQueue} (rules: {app.Scale["rules"]?.ToJsonString() ?? "none"})";
+            yield return $"{app.Name}: no azure-queue scale rule on {queue} (rules: {app.Scale["rules"]?.ToJsonString() ?? "none"})";
             yield break;
         }
         if ((string?)rule.Metadata["accountName"] != app.StorageAccountName)
-            yield return $"{app.Name}: scale rule reads account '{rule.Metadata["accountName"]}', the app uses '{app.StorageAccountName}'";
+            yield return $"{app.Name}: scale rule on {queue} reads account '{rule.Metadata["accountName"]}', the app uses '{app.StorageAccountName}'";
         if (rule.Identity is null || !app.UserAssignedIdentities.Contains(rule.Identity, StringComparer.OrdinalIgnoreCase))
-            yield return $"{app.Name}: scale rule must authenticate with the app's managed identity (identity '{rule.Identity}')";
+            yield return $"{app.Name}: scale rule on {queue} must authenticate with the app's managed identity (identity '{rule.Identity}')";
         if (rule.HasAuth)
-            yield return $"{app.Name}: scale rule uses secret-based auth; use the managed identity";
+            yield return $"{app.Name}: scale rule on {queue} uses secret-based auth; use the managed identity";
+        if (!string.Equals(rule.QueueLengthStrategy, "all", StringComparison.OrdinalIgnoreCase))
+            yield return $"{app.Name}: scale rule on {queue} counts '{rule.QueueLengthStrategy}' messages; an activity's message is invisible while it runs, so only 'all' keeps a busy replica";
     }
 
-    private sealed record QueueRule(JsonObject Metadata, string? Identity, bool HasAuth);
-
-    /// <summary>Container Apps' native azureQueue rule or a custom KEDA rule of type azure-queue.</summary>
-    private static QueueRule? AzureQueueRule(JsonObject rule)
+    /// <summary>
+    /// The API app (public ingress): an Azure Functions app that keeps a replica and runs none of the orchestrators
+    /// and activities (each one disabled by app setting, so the Durable extension starts no task hub worker there and
+    /// the app stays a client of the hub). The disabled names are exactly the ones the app registers in src/, every
+    /// orchestrator and activity runs on some app, and an app that runs any of them runs all of them (a worker that
+    /// lacks one fails that function's work items instead of leaving them to another worker).
+    /// </summary>
+    public static List<string> ApiAppRunsNoWorker(DeploymentSnapshot snapshot)
     {
-        if (rule["azureQueue"] is JsonObject native)
-            return new QueueRule(native, (string?)native["identity"], native["auth"] is JsonArray { Count: > 0 });
-        if (rule["custom"] is JsonObject custom && (string?)custom["type"] == "azure-queue" && custom["metadata"] is JsonObject metadata)
-            return new QueueRule(metadata, (string?)custom["identity"], custom["auth"] is JsonArray { Count: > 0 });
-        return null;
+        var violations = new List<string>();
+        var apps = Apps(snapshot);
+        var registered = DurableFunctions.Select(f => f.Name).ToHashSet(StringComparer.OrdinalIgnoreCase);
+        var apis = apps.Where(a => a.ExternalIngress).ToList();
+        if (apis.Count == 0) violations.Add("no container app has public ingress for the API");
+        foreach (var api in apis)
+        {
+            if (api.Kind != "functionapp") violations.Add($"{api.Name}: kind is '{api.Kind}', not functionapp (Azure Functions on Container Apps)");
+            if (api.MinReplicas < 1) violations.Add($"{api.Name}: the API app must keep at least one replica");
+            foreach (var function in DurableFunctions.Where(f => !api.DisabledFunctions.Contains(f.Name)))
+                violations.Add($"{api.Name} runs {function.Kind.ToLowerInvariant()} {function.Name}: set AzureWebJobs_{function.Name}_Disabled=true so the API app starts no task hub worker");
+        }
+        foreach (var app in apps)
+        {
+            foreach (var stale in app.DisabledFunctions.Where(n => !registered.Contains(n)).Order(StringComparer.Ordinal))
+                violations.Add($"{app.Name} disables '{stale}', which the app does not register (renamed or removed in src/?)");
+            var runs = DurableFunctions.Where(f => !app.DisabledFunctions.Contains(f.Name)).ToList();
+            if (runs.Count > 0 && runs.Count < DurableFunctions.Count)
+                violations.Add($"{app.Name} runs {string.Join(", ", runs.Select(f => f.Name))} but not {string.Join(", ", DurableFunctions.Except(runs).Select(f => f.Name))}: a worker runs every orchestrator and activity or none");
+        }
+        foreach (var function in DurableFunctions.Where(f => apps.All(a => a.DisabledFunctions.Contains(f.Name))))
+            violations.Add($"no app runs {function.Kind.ToLowerInvariant()} {function.Name}");
+        return violations;
+    }
+
+    /// <summary>
+    /// Every app names the task hub explicitly and they all name the same one: same hub, same partition count, same
+    /// storage account (the API starts and controls instances that the training app runs).
+    /// </summary>
+    public static List<string> AppsShareOneTaskHub(DeploymentSnapshot snapshot)
+    {
+        var violations = new List<string>();
+        var apps = Apps(snapshot);
+        foreach (var app in apps)
+        {
+            if (app.Setting("AzureFunctionsJobHost__extensions__durableTask__hubName") is null)
+                violations.Add($"{app.Name}: the task hub name is not set (AzureFunctionsJobHost__extensions__durableTask__hubName)");
+            if (app.Setting("AzureFunctionsJobHost__extensions__durableTask__storageProvider__partitionCount") is null)
+                violations.Add($"{app.Name}: the task hub's partition count is not set");
+        }
+        var hubs = apps.Select(a => $"{a.StorageAccountName}/{a.HubName}/{a.PartitionCount}").Distinct(StringComparer.Ordinal).ToList();
+        if (hubs.Count > 1)
+            violations.Add($"the apps use different task hubs (account/hub/partitions): {string.Join("; ", apps.Select(a => $"{a.Name}={a.StorageAccountName}/{a.HubName}/{a.PartitionCount}"))}");
+        return violations;
+    }
+
+    /// <summary>
+    /// Every app runs as the one user-assigned identity and nothing else: the Functions host's storage connection is
+    /// identity-based (AzureWebJobsStorage__credential=managedidentity with that identity's client id), the app's own
+    /// DefaultAzureCredential gets the same client id, and images are pulled with it.
+    /// </summary>
+    public static List<string> AppsUseTheUserAssignedIdentity(DeploymentSnapshot snapshot)
+    {
+        var violations = new List<string>();
+        var identities = snapshot.OfType("Microsoft.ManagedIdentity/userAssignedIdentities").Select(i => i.Id).ToList();
+        if (identities.Count != 1) violations.Add($"expected one user-assigned identity, found {identities.Count}");
+        foreach (var app in Apps(snapshot))
+        {
+            var type = (string?)app.Resource.Json["identity"]?["type"];
+            if (type != "UserAssigned") violations.Add($"{app.Name}: identity type is '{type}', expected UserAssigned only");
+            if (app.UserAssignedIdentities.Count != 1 || !identities.Contains(app.UserAssignedIdentities[0], StringComparer.OrdinalIgnoreCase))
+            {
+                violations.Add($"{app.Name}: must run as the deployment's user-assigned identity (has {string.Join(", ", app.UserAssignedIdentities)})");
+                continue;
+            }
+            var identity = app.UserAssignedIdentities[0];
+            bool IsClientIdOfIdentity(string? value) =>
+                value is not null && value.Contains($"'{identity}'", StringComparison.OrdinalIgnoreCase) && value.EndsWith(".clientId]", StringComparison.Ordinal);
+            if (!string.Equals(app.Setting("AzureWebJobsStorage__credential"), "managedidentity", StringComparison.OrdinalIgnoreCase))
+                violations.Add($"{app.Name}: AzureWebJobsStorage__credential is '{app.Setting("AzureWebJobsStorage__credential")}', expected managedidentity");
+            if (!IsClientIdOfIdentity(app.Setting("AzureWebJobsStorage__clientId")))
+                violations.Add($"{app.Name}: AzureWebJobsStorage__clientId is not the client id of the app's identity");
+            if (!IsClientIdOfIdentity(app.Setting("AZURE_CLIENT_ID")))
+                violations.Add($"{app.Name}: AZURE_CLIENT_ID is not the client id of the app's identity");
+            if (app.SettingEntry("AzureWebJobsStorage") is not null)
+                violations.Add($"{app.Name}: AzureWebJobsStorage is set (a connection string); use AzureWebJobsStorage__accountName with the identity");
+            foreach (var registry in (app.Resource.Properties["configuration"]?["registries"] as JsonArray ?? []).OfType<JsonObject>())
+                if (!string.Equals((string?)registry["identity"], identity, StringComparison.OrdinalIgnoreCase))
+                    violations.Add($"{app.Name}: registry {registry["server"]} is not pulled with the app's identity");
+        }
+        return violations;
     }
 
     private static string? WorkloadProfileType(DeploymentSnapshot snapshot, ContainerAppView app, string? profileName)
@@ -213,7 +285,10 @@ public static partial class Invariants
                     continue;
                 }
                 var value = entry["value"]?.ToString() ?? "";
-                if (SecretLikeName().IsMatch(name))
+                // CONNECTION__credential=managedidentity selects identity-based connections: a switch, not a secret.
+                bool identitySwitch = name.EndsWith("__credential", StringComparison.OrdinalIgnoreCase)
+                                      && string.Equals(value, "managedidentity", StringComparison.OrdinalIgnoreCase);
+                if (SecretLikeName().IsMatch(name) && !identitySwitch)
                     violations.Add($"{app.Name}: setting {name} looks like a secret but is a plain value; use secretRef");
                 if (SecretLikeValue().IsMatch(value))
                     violations.Add($"{app.Name}: setting {name} holds secret material in plain text: {value}");
@@ -226,6 +301,10 @@ public static partial class Invariants
             foreach (var rule in (app.Scale["rules"] as JsonArray ?? []).OfType<JsonObject>())
                 if (rule.ToJsonString().Contains("\"auth\"", StringComparison.Ordinal) && rule.ToJsonString().Contains("secretRef", StringComparison.Ordinal))
                     violations.Add($"{app.Name}: scale rule {rule["name"]} authenticates with a secret");
+            // KEDA's azure-queue scaler also takes a connection string by setting name: with shared keys off it could
+            // not even authenticate, and it would need a key in the app.
+            foreach (var rule in app.QueueRules.Where(r => r.Metadata.ContainsKey("connectionFromEnv") || r.Metadata.ContainsKey("connection")))
+                violations.Add($"{app.Name}: scale rule on {rule.QueueName} authenticates with a connection string; use the identity");
         }
         if (snapshot.RawJson.Contains(DeploymentSnapshot.WebhookKeyValue, StringComparison.Ordinal))
             violations.Add("the secure parameter blobEventsWebhookKey appears in clear in the expanded template");
@@ -236,9 +315,9 @@ public static partial class Invariants
     }
 
     /// <summary>
-    /// Every queue the apps' roles use exists in the storage account they are configured with: each served pool's
-    /// work-item queue, the task hub's control queues where orchestrations run, the hub's poison queue, the
-    /// blob-trigger poison queue where the API runs, and every queue a scale rule watches.
+    /// Every queue the apps use exists in the storage account they are configured with: the task hub's control queues
+    /// and its one work-item queue (the API's client writes to them, the workers read them), the blob trigger's poison
+    /// queue, and every queue a scale rule watches. And no per-pool work-item queue is left: one hub, one queue.
     /// </summary>
     public static List<string> QueuesTheAppsUseExist(DeploymentSnapshot snapshot)
     {
@@ -255,21 +334,16 @@ public static partial class Invariants
                 violations.Add($"{app.Name}: AzureWebJobsStorage__accountName is not set");
                 continue;
             }
-            var hub = app.HubName.ToLowerInvariant();
-            var needed = new List<string>();
-            bool all = app.Roles.Contains("all");
-            foreach (var pool in all ? AllPools : app.Pools) needed.Add(WorkItemQueue(hub, pool));
-            if (all || app.Roles.Contains("orchestrations"))
-                needed.AddRange(Enumerable.Range(0, app.PartitionCount).Select(i => $"{hub}-control-{i:00}"));
-            // Orchestrations and activities both move undeliverable messages to the hub's poison queue.
-            if (all || app.Roles.Contains("orchestrations") || app.Pools.Count > 0) needed.Add($"{hub}-poison");
-            if (all || app.Roles.Contains("api")) needed.Add("webjobs-blobtrigger-poison");
-            needed.AddRange((app.Scale["rules"] as JsonArray ?? []).OfType<JsonObject>()
-                .Select(AzureQueueRule).Where(r => r is not null).Select(r => (string?)r!.Metadata["queueName"] ?? ""));
+            var needed = new List<string> { WorkItemQueue(app.HubName) };
+            needed.AddRange(ControlQueues(app.HubName, app.PartitionCount));
+            needed.Add("webjobs-blobtrigger-poison");
+            needed.AddRange(app.QueueRules.Select(r => r.QueueName));
             foreach (var queue in needed.Distinct())
                 if (!queues.Contains((account, queue)))
-                    violations.Add($"{app.Name} (roles {string.Join(",", app.Roles)}) uses queue '{queue}', which storage account '{account}' does not create");
+                    violations.Add($"{app.Name} uses queue '{queue}', which storage account '{account}' does not create");
         }
+        foreach (var (account, queue) in queues.Where(q => q.Queue.Contains("-workitems-", StringComparison.Ordinal)))
+            violations.Add($"storage account '{account}' creates the per-pool queue '{queue}': the task hub has one work-item queue");
         return violations;
     }
 }

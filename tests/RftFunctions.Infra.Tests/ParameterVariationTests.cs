@@ -14,12 +14,15 @@ public sealed class ParameterVariationTests
             ["hubName"] = "'TrainHub'",
             ["partitionCount"] = "8",
             ["gpuProfileType"] = "'NC24-A100'",
-            ["gpuWorkerCpu"] = "'24'",
-            ["gpuWorkerMemory"] = "'220Gi'",
+            ["trainingCpu"] = "'24'",
+            ["trainingMemory"] = "'220Gi'",
+            ["trainingWorkItemsPerReplica"] = "2",
         });
 
-        Assert.Empty(Invariants.GpuWorkerScalesFromZeroOnItsQueue(snapshot));
-        Assert.Empty(Invariants.AppsScaleAsTheirRolesNeed(snapshot));
+        Assert.Empty(Invariants.TrainingAppScalesFromZeroOnTheTaskHub(snapshot));
+        Assert.Empty(Invariants.ApiAppRunsNoWorker(snapshot));
+        Assert.Empty(Invariants.AppsShareOneTaskHub(snapshot));
+        Assert.Empty(Invariants.AppsUseTheUserAssignedIdentity(snapshot));
         Assert.Empty(Invariants.RoleAssignmentsAreLeastPrivilege(snapshot));
         Assert.Empty(Invariants.NoSecretsInPlainSettings(snapshot));
         Assert.Empty(Invariants.QueuesTheAppsUseExist(snapshot));
@@ -28,7 +31,14 @@ public sealed class ParameterVariationTests
         var queues = snapshot.OfType("Microsoft.Storage/storageAccounts/queueServices/queues").Select(q => q.LeafName).ToList();
         Assert.Contains("trainhub-control-07", queues);
         Assert.DoesNotContain("trainhub-control-08", queues);
-        Assert.Contains("trainhub-workitems-gpu", queues);
+        Assert.Contains("trainhub-workitems", queues);
+
+        // One rule per task hub queue: the work-item queue sized by the parameter, eight control queues that wake it.
+        var training = Invariants.Workers(snapshot).Single();
+        Assert.Equal(["trainhub-workitems", .. Enumerable.Range(0, 8).Select(i => $"trainhub-control-{i:00}")],
+            training.QueueRules.Select(r => r.QueueName));
+        Assert.Equal("2", (string?)training.QueueRules[0].Metadata["queueLength"]);
+        Assert.Equal("TrainHub", training.HubName);
 
         // A dedicated profile carries node counts; the default minimum of 0 keeps idle GPU nodes at zero.
         var profiles = snapshot.OfType("Microsoft.App/managedEnvironments").Single().Properties["workloadProfiles"]!.AsArray();
