@@ -1,11 +1,11 @@
 using System.Diagnostics;
 using System.Globalization;
 using System.Text.Json;
+using Microsoft.DurableTask.Client;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
-using Microsoft.DurableTask.Client;
-using RftFunctions.Functions.Durable;
 using RftFunctions.Functions.Demo;
+using RftFunctions.Functions.Durable;
 using RftFunctions.Functions.Hosting;
 using RftFunctions.Functions.Jobs;
 using RftFunctions.Functions.Orchestrations;

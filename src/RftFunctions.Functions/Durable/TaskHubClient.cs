@@ -5,8 +5,8 @@ using DurableTask.Core.History;
 using Microsoft.DurableTask;
 using Microsoft.DurableTask.Client;
 using CoreQuery = DurableTask.Core.Query.OrchestrationQuery;
-using PurgeResult = Microsoft.DurableTask.Client.PurgeResult;
 using CoreStatus = DurableTask.Core.OrchestrationStatus;
+using PurgeResult = Microsoft.DurableTask.Client.PurgeResult;
 
 namespace RftFunctions.Functions.Durable;
 

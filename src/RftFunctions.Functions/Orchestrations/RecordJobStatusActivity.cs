@@ -1,6 +1,6 @@
 using Microsoft.DurableTask;
-using RftFunctions.Functions.Durable;
 using RftFunctions.Functions.Api;
+using RftFunctions.Functions.Durable;
 using RftFunctions.Functions.Jobs;
 
 namespace RftFunctions.Functions.Orchestrations;

@@ -1,5 +1,5 @@
-using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.DurableTask;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using RftFunctions.Functions.Durable;
 using RftFunctions.Functions.Jobs;
 using RftFunctions.Graders.Evaluation;

@@ -2,12 +2,11 @@ using System.Net;
 using System.Text;
 using System.Text.Json;
 using Microsoft.AspNetCore.Routing;
+using Microsoft.DurableTask;
+using Microsoft.DurableTask.Client;
 using RftFunctions.Functions.Orchestrations;
 using RftFunctions.Testing;
 using Xunit;
-
-using Microsoft.DurableTask;
-using Microsoft.DurableTask.Client;
 
 namespace RftFunctions.Functions.Tests.Api;
 

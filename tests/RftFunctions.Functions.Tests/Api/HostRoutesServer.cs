@@ -3,20 +3,19 @@ using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
+using Microsoft.DurableTask.Client;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using RftFunctions.Functions.Api;
 using RftFunctions.Functions.Api.Auth;
 using RftFunctions.Functions.Api.FineTuning;
+using RftFunctions.Functions.Durable;
 using RftFunctions.Functions.Health;
 using RftFunctions.Functions.Hosting;
 using RftFunctions.Functions.Orchestrations;
 using RftFunctions.Testing;
 using Xunit;
-
-using Microsoft.DurableTask.Client;
-using RftFunctions.Functions.Durable;
 
 namespace RftFunctions.Functions.Tests.Api;
 

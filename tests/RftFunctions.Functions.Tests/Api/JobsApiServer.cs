@@ -8,13 +8,12 @@ using Microsoft.Extensions.Logging;
 using RftFunctions.Functions.Api;
 using RftFunctions.Functions.Api.Auth;
 using RftFunctions.Functions.Api.FineTuning;
+using RftFunctions.Functions.Durable;
+using RftFunctions.Functions.Hosting;
 using RftFunctions.Functions.Orchestrations;
 using RftFunctions.Model;
 using RftFunctions.Testing;
 using Xunit;
-
-using RftFunctions.Functions.Durable;
-using RftFunctions.Functions.Hosting;
 
 namespace RftFunctions.Functions.Tests.Api;
 

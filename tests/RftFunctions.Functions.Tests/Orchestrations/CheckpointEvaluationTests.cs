@@ -1,3 +1,4 @@
+using Microsoft.DurableTask.Client;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Logging.Abstractions;
 using RftFunctions.Functions.Jobs;
@@ -6,8 +7,6 @@ using RftFunctions.Functions.Triggers;
 using RftFunctions.Testing;
 using RftFunctions.Training.Checkpoints;
 using Xunit;
-
-using Microsoft.DurableTask.Client;
 
 namespace RftFunctions.Functions.Tests.Orchestrations;
 

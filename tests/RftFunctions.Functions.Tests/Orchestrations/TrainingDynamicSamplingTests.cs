@@ -1,8 +1,7 @@
+using Microsoft.DurableTask.Client;
 using RftFunctions.Functions.Jobs;
 using RftFunctions.Testing;
 using Xunit;
-
-using Microsoft.DurableTask.Client;
 
 namespace RftFunctions.Functions.Tests.Orchestrations;
 

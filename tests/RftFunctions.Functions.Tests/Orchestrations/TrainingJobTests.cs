@@ -1,12 +1,11 @@
 using System.Text.Json;
 using Azure.Storage.Blobs.Models;
+using Microsoft.DurableTask.Client;
 using RftFunctions.Functions.Jobs;
 using RftFunctions.Functions.Orchestrations;
 using RftFunctions.Testing;
 using RftFunctions.Training.Checkpoints;
 using Xunit;
-
-using Microsoft.DurableTask.Client;
 
 namespace RftFunctions.Functions.Tests.Orchestrations;
 

@@ -1,15 +1,14 @@
 using System.Text.Json;
+using Microsoft.DurableTask.Client;
 using Microsoft.Extensions.DependencyInjection;
+using RftFunctions.Functions.Durable;
+using RftFunctions.Functions.Hosting;
 using RftFunctions.Functions.Jobs;
 using RftFunctions.Functions.Orchestrations;
 using RftFunctions.Model;
 using RftFunctions.Testing;
 using RftFunctions.Training.Config;
 using Xunit;
-
-using Microsoft.DurableTask.Client;
-using RftFunctions.Functions.Durable;
-using RftFunctions.Functions.Hosting;
 
 namespace RftFunctions.Functions.Tests.Orchestrations;
 

@@ -3,20 +3,19 @@ using System.Text;
 using System.Text.Json;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
+using Microsoft.DurableTask.Client;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using RftFunctions.Functions.Api;
+using RftFunctions.Functions.Durable;
+using RftFunctions.Functions.Hosting;
 using RftFunctions.Functions.Jobs;
 using RftFunctions.Functions.Orchestrations;
 using RftFunctions.Functions.Tests.Api;
 using RftFunctions.Functions.Triggers;
 using RftFunctions.Testing;
 using Xunit;
-
-using Microsoft.DurableTask.Client;
-using RftFunctions.Functions.Durable;
-using RftFunctions.Functions.Hosting;
 
 namespace RftFunctions.Functions.Tests.Triggers;
 
