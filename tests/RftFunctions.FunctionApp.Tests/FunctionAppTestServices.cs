@@ -23,6 +23,6 @@ internal static class FunctionAppTestServices
         services.AddLogging();
         services.AddSingleton<IConfiguration>(configuration);
         services.AddRftFunctionApp(configuration);
-        return services.BuildServiceProvider(new ServiceProviderOptions { ValidateScopes = true });
+        return services.BuildServiceProvider(new ServiceProviderOptions { ValidateScopes = true, ValidateOnBuild = true });
     }
 }
