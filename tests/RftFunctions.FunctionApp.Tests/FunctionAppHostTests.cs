@@ -4,6 +4,7 @@ using Microsoft.Extensions.Hosting;
 using RftFunctions.FunctionApp.Http;
 using RftFunctions.FunctionApp.Triggers;
 using RftFunctions.Functions.Durable;
+using RftFunctions.Functions.Triggers;
 using RftFunctions.Testing;
 using Xunit;
 
@@ -28,7 +29,10 @@ public sealed class FunctionAppHostTests(StorageFixture storage)
         IHost host;
         try
         {
-            host = FunctionAppHost.CreateBuilder(args).Build();
+            var builder = FunctionAppHost.CreateBuilder(args);
+            // The Functions host's blob trigger delivers uploads: the self-hosted polling scan must not run beside it.
+            Assert.DoesNotContain(builder.Services, d => d.ServiceType == typeof(IHostedService) && d.ImplementationType == typeof(DatasetBlobTrigger));
+            host = builder.Build();
         }
         finally
         {
