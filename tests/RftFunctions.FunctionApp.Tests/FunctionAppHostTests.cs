@@ -22,14 +22,13 @@ public sealed class FunctionAppHostTests(StorageFixture storage)
     [Fact]
     public async Task The_worker_host_builds_under_development_validation()
     {
-        var args = FunctionAppTestServices.Settings(storage, storage.UniqueName("w")).Select(s => $"--{s.Key}={s.Value}").ToArray();
         // func start sets this variable; the worker reads its environment from it when the builder is made. No other
         // test of this assembly makes a worker host, so setting it for this one is safe.
         Environment.SetEnvironmentVariable(DevelopmentVariable, "Development");
         IHost host;
         try
         {
-            var builder = FunctionAppHost.CreateBuilder(args);
+            var builder = FunctionAppHost.CreateBuilder(FunctionAppTestServices.Settings(storage, storage.UniqueName("w")).Select(s => $"--{s.Key}={s.Value}").ToArray());
             // The Functions host's blob trigger delivers uploads: the self-hosted polling scan must not run beside it.
             Assert.DoesNotContain(builder.Services, d => d.ServiceType == typeof(IHostedService) && d.ImplementationType == typeof(DatasetBlobTrigger));
             host = builder.Build();

@@ -1,6 +1,10 @@
+using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.DependencyInjection;
+using RftFunctions.FunctionApp.Http;
 using RftFunctions.FunctionApp.Triggers;
 using RftFunctions.Functions.Durable;
 using RftFunctions.Functions.Orchestrations;
+using RftFunctions.Testing;
 using Xunit;
 
 namespace RftFunctions.FunctionApp.Tests;
@@ -10,7 +14,7 @@ namespace RftFunctions.FunctionApp.Tests;
 /// activities of the catalog the self-hosted worker registers, each with its trigger kind, and has the HTTP, datasets
 /// blob and checkpoint-manifest triggers. A task added to one host and not the other fails here.
 /// </summary>
-public sealed class FunctionAppParityTests
+public sealed class FunctionAppParityTests(StorageFixture storage)
 {
     private static readonly TaskCatalog SelfHosted = RftOrchestrations.Register(new TaskCatalog());
 
@@ -43,6 +47,35 @@ public sealed class FunctionAppParityTests
         // The public pages of the self-hosted host are served too.
         Assert.Equal(["dashboard/{*asset}", "docs", "healthz", "openapi.json", "v1/{*path}"],
             http.Select(f => f.Trigger.Route!).Order(StringComparer.Ordinal));
+    }
+
+    [Fact]
+    public void Every_route_of_the_endpoint_code_is_reachable_through_an_http_function_with_its_methods()
+    {
+        // The route table the HTTP functions forward to, built in the worker host Program.cs runs.
+        using var host = FunctionAppTestServices.BuildWorkerHost(storage);
+        var endpoints = host.Services.GetRequiredService<ApiPipeline>().Endpoints;
+        Assert.Contains(endpoints, e => e.RoutePattern.RawText!.TrimStart('/').StartsWith("v1/fine_tuning/jobs", StringComparison.Ordinal));
+        var http = Functions.Where(f => f.Trigger.Type == "httpTrigger").Select(f => f.Trigger).ToList();
+        foreach (var endpoint in endpoints)
+        {
+            var route = endpoint.RoutePattern.RawText!.TrimStart('/');
+            var function = http.FirstOrDefault(f => Covers(f.Route!, route));
+            Assert.True(function is not null, $"no HTTP function forwards /{route}");
+            // Endpoints without method metadata answer any method (the unknown-path 404); the others need theirs.
+            var methods = endpoint.Metadata.GetMetadata<IHttpMethodMetadata>()?.HttpMethods ?? [];
+            foreach (var method in methods)
+                Assert.True(function.Methods.Contains(method.ToLowerInvariant()), $"/{route} answers {method}, its function ({function.Route}) takes {string.Join(",", function.Methods)}");
+        }
+    }
+
+    /// <summary>Whether a Functions route template reaches a path: literal, or a prefix ending in a catch-all.</summary>
+    private static bool Covers(string functionRoute, string route)
+    {
+        var catchAll = functionRoute.IndexOf("/{*", StringComparison.Ordinal);
+        if (catchAll < 0) return string.Equals(functionRoute, route, StringComparison.OrdinalIgnoreCase);
+        var prefix = functionRoute[..catchAll];
+        return string.Equals(route, prefix, StringComparison.OrdinalIgnoreCase) || route.StartsWith(prefix + "/", StringComparison.OrdinalIgnoreCase);
     }
 
     [Fact]

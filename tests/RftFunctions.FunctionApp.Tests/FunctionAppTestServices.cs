@@ -1,5 +1,6 @@
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
 using RftFunctions.Testing;
 
 namespace RftFunctions.FunctionApp.Tests;
@@ -15,6 +16,10 @@ internal static class FunctionAppTestServices
         ["Rft:HostId"] = prefix,
         ["Rft:ModelCacheDirectory"] = Path.Combine(Path.GetTempPath(), "rft-funcapp-tests", prefix),
     };
+
+    /// <summary>The worker host of Program.cs (<see cref="FunctionAppHost"/>) on the test storage; built, not started.</summary>
+    public static IHost BuildWorkerHost(StorageFixture storage) =>
+        FunctionAppHost.CreateBuilder(Settings(storage, storage.UniqueName("w")).Select(s => $"--{s.Key}={s.Value}").ToArray()).Build();
 
     public static ServiceProvider Build(StorageFixture storage)
     {

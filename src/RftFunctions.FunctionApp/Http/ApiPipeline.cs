@@ -16,7 +16,10 @@ namespace RftFunctions.FunctionApp.Http;
 /// </summary>
 public sealed class ApiPipeline(IServiceProvider services)
 {
-    private readonly Lazy<RequestDelegate> _pipeline = new(() => Build(services));
+    private readonly Lazy<(RequestDelegate Pipeline, IReadOnlyList<RouteEndpoint> Endpoints)> _built = new(() => Build(services));
+
+    /// <summary>The pipeline's route table: every route the HTTP functions must forward (FunctionAppParityTests).</summary>
+    public IReadOnlyList<RouteEndpoint> Endpoints => _built.Value.Endpoints;
 
     /// <summary>The routes this pipeline serves: what the Function App's HTTP triggers forward.</summary>
     public static void MapRoutes(IEndpointRouteBuilder endpoints)
@@ -35,21 +38,27 @@ public sealed class ApiPipeline(IServiceProvider services)
         ArgumentNullException.ThrowIfNull(context);
         // The pipeline routes the request itself: whatever endpoint the Functions side may have attached is not ours.
         context.SetEndpoint(null);
-        return _pipeline.Value(context);
+        return _built.Value.Pipeline(context);
     }
 
-    private static RequestDelegate Build(IServiceProvider services)
+    private static (RequestDelegate, IReadOnlyList<RouteEndpoint>) Build(IServiceProvider services)
     {
         var app = new ApplicationBuilder(services);
         app.UseRouting();
-        app.UseEndpoints(MapRoutes);
+        ICollection<EndpointDataSource> sources = [];
+        app.UseEndpoints(endpoints =>
+        {
+            MapRoutes(endpoints);
+            sources = endpoints.DataSources;
+        });
         // A request no route matched (only possible outside /v1, whose group answers unknown paths itself).
         app.Run(context =>
         {
             context.Response.StatusCode = StatusCodes.Status404NotFound;
             return Task.CompletedTask;
         });
-        return app.Build();
+        var pipeline = app.Build();
+        return (pipeline, sources.SelectMany(s => s.Endpoints).OfType<RouteEndpoint>().ToList());
     }
 }
 
