@@ -32,13 +32,9 @@ public sealed class TaskFunctions(TaskCatalog catalog, IServiceProvider services
     public Task<JobPlan> ValidateJob([ActivityTrigger] string input, string instanceId) =>
         RunActivity<string, JobPlan>(RftOrchestrations.ValidateJob, input, instanceId);
 
-    [Function(RftOrchestrations.Rollout)]
-    public Task<RolloutResult> Rollout([ActivityTrigger] RolloutInput input, string instanceId) =>
-        RunActivity<RolloutInput, RolloutResult>(RftOrchestrations.Rollout, input, instanceId);
-
-    [Function(RftOrchestrations.Grade)]
-    public Task<GradeResult> Grade([ActivityTrigger] GradeInput input, string instanceId) =>
-        RunActivity<GradeInput, GradeResult>(RftOrchestrations.Grade, input, instanceId);
+    [Function(RftOrchestrations.RolloutAndGrade)]
+    public Task<GradedShard> RolloutAndGrade([ActivityTrigger] RolloutInput input, string instanceId) =>
+        RunActivity<RolloutInput, GradedShard>(RftOrchestrations.RolloutAndGrade, input, instanceId);
 
     [Function(RftOrchestrations.PolicyUpdate)]
     public Task<PolicyUpdateResult> PolicyUpdate([ActivityTrigger] PolicyUpdateInput input, string instanceId) =>
