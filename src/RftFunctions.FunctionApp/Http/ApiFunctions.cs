@@ -36,6 +36,16 @@ public sealed class ApiFunctions(ApiPipeline pipeline)
     public IActionResult Dashboard([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "dashboard/{*asset}")] HttpRequest request) =>
         new PipelineResult(pipeline);
 
+    /// <summary>
+    /// Event Grid's blob-created deliveries (infra's <c>blobEventsWebhookPath</c>), for plans where push beats the blob
+    /// triggers' polling: the same handler as the self-hosted host (its own shared key; starts checkpoint evaluations
+    /// through this invocation's durable client).
+    /// </summary>
+    [Function("BlobEvents")]
+    public IActionResult BlobEvents(
+        [HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "events/blob-created")] HttpRequest request,
+        [DurableClient] DurableTaskClient client) => Dispatch(request, client);
+
     /// <summary>The health probe.</summary>
     [Function("Health")]
     public IActionResult Health([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "healthz")] HttpRequest request) =>

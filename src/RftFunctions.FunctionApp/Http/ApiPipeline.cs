@@ -5,6 +5,7 @@ using Microsoft.Extensions.DependencyInjection;
 using RftFunctions.Functions.Api;
 using RftFunctions.Functions.Dashboard;
 using RftFunctions.Functions.Health;
+using RftFunctions.Functions.Triggers;
 
 namespace RftFunctions.FunctionApp.Http;
 
@@ -30,6 +31,8 @@ public sealed class ApiPipeline(IServiceProvider services)
         endpoints.MapOpenAiApi();
         // The live dashboard page (static, public); it reads the /v1 jobs API with the user's key.
         endpoints.MapDashboard();
+        // Event Grid's blob events (datasets uploads, checkpoint manifests): guarded by its own shared key.
+        endpoints.MapEventGridWebhook();
     }
 
     /// <summary>Runs <paramref name="context"/> through the endpoint pipeline.</summary>

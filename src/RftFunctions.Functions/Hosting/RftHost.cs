@@ -1,5 +1,3 @@
-using RftFunctions.Functions.Health;
-using RftFunctions.Functions.Orchestrations;
 using RftFunctions.Model;
 using RftFunctions.Storage;
 
@@ -63,17 +61,9 @@ public static class RftHost
         var account = StorageAccount.FromSettings(options.StorageConnectionName, key => builder.Configuration[key]);
         await using var azurite = await EmbeddedAzurite.StartIfNeededAsync(account, options, root, Console.Out, cancellationToken);
 
-        builder.Services.AddSingleton(account);
-        builder.Services.AddSingleton(options);
-        builder.Services.AddSingleton(device);
-        builder.Services.AddSingleton<StorageHealth>();
+        // The services both hosts share (the Function App calls the same method), then this host's engine.
+        builder.Services.AddRftApp(builder.Configuration, account, options, device);
         builder.Services.AddRftDurable(builder.Configuration, account, options);
-        RftFunctions.Functions.Api.OpenAiApi.AddOpenAiApi(builder.Services, builder.Configuration);
-        // Before training: the jobs API names the job tables (Rft:Jobs, else the storage prefix + the defaults).
-        RftFunctions.Functions.Api.FineTuning.FineTuningJobsRegistration.AddFineTuningJobsApi(builder.Services, builder.Configuration);
-        // After the API, so training shares its grader services (one python worker pool per process).
-        // Rft:Jobs names the job container and tables (defaults: jobs, Jobs, JobEvents, Checkpoints).
-        builder.Services.AddRftTraining(builder.Configuration.GetSection(RftHostOptions.Section + ":Jobs").Get<RftFunctions.Functions.Jobs.JobStorageOptions>());
         // The local path of the checkpoint-manifest trigger (Event Grid's webhook is the Azure one; both start each evaluation once).
         if (options.RoleSet.Contains("api") || options.RoleSet.Contains("all"))
             builder.Services.AddHostedService<RftFunctions.Functions.Triggers.CheckpointManifestScan>();

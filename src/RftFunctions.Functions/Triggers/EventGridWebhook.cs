@@ -9,7 +9,8 @@ using RftFunctions.Functions.Orchestrations;
 namespace RftFunctions.Functions.Triggers;
 
 /// <summary>
-/// <c>POST /runtime/webhooks/eventgrid</c>: the Event Grid path of the blob triggers (infra/modules/blob-events.bicep).
+/// <c>POST /events/blob-created</c>: the Event Grid path of the blob triggers (infra/modules/blob-events.bicep), served
+/// by both hosts (the Function App forwards it from an HTTP function; <c>/runtime/...</c> belongs to the Functions host).
 /// Deliveries must carry the shared key (<c>Rft__BlobEvents__WebhookKey</c>) in <c>x-rft-webhook-key</c>; without a
 /// configured key every delivery is refused. Event Grid schema: the subscription validation handshake answers the
 /// validation code; <c>Microsoft.Storage.BlobCreated</c> in the datasets container registers the file through the
@@ -18,8 +19,8 @@ namespace RftFunctions.Functions.Triggers;
 /// </summary>
 public static class EventGridWebhook
 {
-    /// <summary>The path, as the Functions host serves Event Grid triggers.</summary>
-    public const string Path = "/runtime/webhooks/eventgrid";
+    /// <summary>The path (infra's <c>blobEventsWebhookPath</c> delivers here).</summary>
+    public const string Path = "/events/blob-created";
 
     /// <summary>The header carrying the shared key.</summary>
     public const string KeyHeader = "x-rft-webhook-key";
