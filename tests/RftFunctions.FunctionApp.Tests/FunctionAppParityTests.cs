@@ -44,8 +44,8 @@ public sealed class FunctionAppParityTests(StorageFixture storage)
         Assert.Equal("Anonymous", v1.Trigger.AuthLevel, ignoreCase: true);
         // The durable client binding the jobs endpoints start orchestrations with.
         Assert.Contains(v1.Bindings, b => b.Type == "durableClient" && b.Direction == "In");
-        // The public pages of the self-hosted host are served too.
-        Assert.Equal(["dashboard/{*asset}", "docs", "healthz", "openapi.json", "v1/{*path}"],
+        // The public pages of the self-hosted host are served too, and the Event Grid webhook (its own shared key).
+        Assert.Equal(["dashboard/{*asset}", "docs", "events/blob-created", "healthz", "openapi.json", "v1/{*path}"],
             http.Select(f => f.Trigger.Route!).Order(StringComparer.Ordinal));
     }
 
