@@ -11,7 +11,8 @@ using RftFunctions.Training.Grpo;
 namespace RftFunctions.Functions.Orchestrations;
 
 /// <summary>
-/// Grades a rollout shard with the job's grader and writes per-sample rewards, sub-grader rewards and error flags to
+/// The grading half of <see cref="RolloutAndGradeActivity"/> (not registered on its own). Grades a rollout shard with
+/// the job's grader and writes per-sample rewards, sub-grader rewards and error flags to
 /// <c>steps/{step}/{split}/grade-{shard}.json</c>; returns the shard's sums (small) for the orchestrator.
 /// </summary>
 public sealed class GradeActivity(JobWorkspace workspace, ProjectGraderServices graders, WorkerShutdown shutdown) : TaskActivity<GradeInput, GradeResult>

@@ -10,10 +10,11 @@ using ModelChat = RftFunctions.Model.Tokenization.Chat.ChatMessage;
 namespace RftFunctions.Functions.Orchestrations;
 
 /// <summary>
-/// Samples G completions per example of a shard under one policy version and writes them (token ids, log-probs,
-/// text) to <c>steps/{step}/{split}/rollout-{shard}.json</c>. Each request's sampling seed is f(job seed, split, step,
-/// position in the step, example) (<see cref="RolloutSeeds"/>), so a re-delivery or a resumed job draws the same
-/// tokens and an example that appears twice in a step draws two different groups.
+/// The sampling half of <see cref="RolloutAndGradeActivity"/> (not registered on its own). Samples G completions per
+/// example of a shard under one policy version and writes them (token ids, log-probs, text) to
+/// <c>steps/{step}/{split}/rollout-{shard}.json</c>. Each request's sampling seed is f(job seed, split, step, position
+/// in the step, example) (<see cref="RolloutSeeds"/>), so a re-delivery or a resumed job draws the same tokens and an
+/// example that appears twice in a step draws two different groups.
 /// </summary>
 public sealed class RolloutActivity(JobWorkspace workspace, JobStorageOptions jobOptions, WorkerShutdown shutdown) : TaskActivity<RolloutInput, RolloutResult>
 {
