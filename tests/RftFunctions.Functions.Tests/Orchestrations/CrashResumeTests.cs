@@ -55,10 +55,12 @@ public sealed class CrashResumeTests(StorageFixture storage)
         var jobId = await client.CreateJobAsync("ftjob-crash", config, TrainLines);
         var blobs = new JobBlobNames(client, jobId);
         // Each kill waits for the moment its phase is running (steps count from 0; a step's files are steps/{step}/...),
-        // or kills at once if the phase went by between two looks (it is then labelled late).
+        // or kills at once if the phase went by between two looks (it is then labelled late). None is timed to land just
+        // as a policy update ends: see "Known gap" in src/RftFunctions.Functions/Durable/README.md.
         var phases = new (string Name, Func<HashSet<string>, bool> Now, Func<HashSet<string>, bool> Past)[]
         {
-            ("sampling step 1", b => Has(b, $"{jobId}/steps/0/state/") && !Has(b, $"{jobId}/steps/1/train/rollout-"), b => Has(b, $"{jobId}/steps/1/train/rollout-")),
+            // Shards sample one at a time on the device: shard 0 graded and shard 1 not yet written = shard 1 sampling.
+            ("sampling step 1", b => Has(b, $"{jobId}/steps/1/train/grade-0000") && !Has(b, $"{jobId}/steps/1/train/rollout-0001"), b => Has(b, $"{jobId}/steps/1/train/rollout-0001")),
             ("grading step 2", b => Has(b, $"{jobId}/steps/2/train/rollout-") && !Has(b, $"{jobId}/steps/2/train/grade-"), b => Has(b, $"{jobId}/steps/2/train/grade-")),
             ("policy update step 3", b => Has(b, $"{jobId}/steps/3/train/grade-0001") && !Has(b, $"{jobId}/steps/3/state/"), b => Has(b, $"{jobId}/steps/3/state/")),
             ("checkpoint 4", b => Has(b, $"{jobId}/steps/3/valid/grade-") && !Has(b, $"{jobId}/checkpoints/4/manifest.json"), b => Has(b, $"{jobId}/checkpoints/4/manifest.json")),
@@ -103,7 +105,9 @@ public sealed class CrashResumeTests(StorageFixture storage)
         var events = await client.EventsAsync(jobId);
         Assert.Equal(events.Count, events.Select(e => e.Id).Distinct().Count());
         // Each step's metrics event once, in order, with the uninterrupted run's numbers.
-        Assert.Equal(expectedNumbers, await TrainingJobReads.NumbersAsync(client, jobId));
+        var numbers = await TrainingJobReads.NumbersAsync(client, jobId);
+        Assert.True(expectedNumbers.SequenceEqual(numbers),
+            $"expected:\n{string.Join("\n", expectedNumbers)}\nactual:\n{string.Join("\n", numbers)}\nevents:\n{string.Join("\n", events.Select(e => $"{e.Id} {e.Type} {e.Message}"))}\n{string.Join("\n", report)}");
         var checkpointEvents = events.Where(e => e.Message.StartsWith("Checkpoint created", StringComparison.Ordinal)).Select(e => e.Message).ToList();
         Assert.Equal(3, checkpointEvents.Count);
         Assert.Equal(checkpointEvents.Count, checkpointEvents.Distinct().Count());
