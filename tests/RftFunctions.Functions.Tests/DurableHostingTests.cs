@@ -45,10 +45,30 @@ public sealed class DurableHostingTests(StorageFixture storage)
     [InlineData("""{ "storageProvider": { "partitionCount": 17 } }""", "partitionCount")]
     [InlineData("""{ "maxConcurrentActivityFunctions": 0 }""", "maxConcurrentActivityFunctions")]
     [InlineData("""{ "storageProvider": { "maxQueuePollingInterval": "01:00:00" } }""", "maxQueuePollingInterval")]
+    [InlineData("""{ "storageProvider": { "leaseInterval": "00:00:15", "leaseAcquireInterval": "00:00:15" } }""", "leaseAcquireInterval")]
     public void Out_of_range_durable_settings_are_refused_naming_the_field(string durableTask, string field)
     {
         var e = Assert.Throws<ArgumentException>(() => DurableHosting.ReadOptions(HostJson(durableTask)));
-        Assert.Contains("extensions.durableTask." + (field is "partitionCount" or "maxQueuePollingInterval" ? "storageProvider." : "") + field, e.Message, StringComparison.Ordinal);
+        Assert.Contains("extensions.durableTask." + (field is "partitionCount" or "maxQueuePollingInterval" or "leaseAcquireInterval" ? "storageProvider." : "") + field, e.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void The_repository_host_json_brings_a_crashed_workers_work_back_within_30_s_and_matches_the_code_defaults()
+    {
+        // The host.json both hosts ship (the test output's copy of the repository's).
+        var durableTask = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(Path.Combine(AppContext.BaseDirectory, "host.json")))!["extensions"]!["durableTask"]!;
+        var sp = DurableHosting.ReadOptions(HostJson(durableTask.ToJsonString())).StorageProvider;
+
+        // A dead worker's received messages reappear one visibility timeout after its last renewal; its partitions are
+        // taken one lease after its last renewal plus at most one acquire tick (issue 21: within 30 s).
+        Assert.InRange(sp.WorkItemQueueVisibilityTimeout, TimeSpan.FromSeconds(10), TimeSpan.FromSeconds(30));
+        Assert.InRange(sp.ControlQueueVisibilityTimeout, TimeSpan.FromSeconds(10), TimeSpan.FromSeconds(30));
+        Assert.True(sp.LeaseInterval + sp.LeaseAcquireInterval <= TimeSpan.FromSeconds(30), $"leases: {sp.LeaseInterval} + {sp.LeaseAcquireInterval}");
+        // A host.json without the section behaves the same (the code's defaults are host.json's).
+        var defaults = new Functions.Durable.TaskHubStorageOptions();
+        Assert.Equal(
+            (defaults.WorkItemQueueVisibilityTimeout, defaults.ControlQueueVisibilityTimeout, defaults.LeaseInterval, defaults.LeaseRenewInterval, defaults.LeaseAcquireInterval),
+            (sp.WorkItemQueueVisibilityTimeout, sp.ControlQueueVisibilityTimeout, sp.LeaseInterval, sp.LeaseRenewInterval, sp.LeaseAcquireInterval));
     }
 
     [Theory]

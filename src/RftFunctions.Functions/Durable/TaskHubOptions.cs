@@ -45,6 +45,9 @@ public sealed record TaskHubOptions
         Require(InRange(sp.LeaseInterval, TimeSpan.FromSeconds(1), TimeSpan.FromMinutes(5)), "storageProvider.leaseInterval", sp.LeaseInterval, "must be between 1 second and 5 minutes");
         Require(sp.LeaseRenewInterval > TimeSpan.Zero && sp.LeaseRenewInterval < sp.LeaseInterval, "storageProvider.leaseRenewInterval", sp.LeaseRenewInterval, "must be positive and shorter than leaseInterval");
         Require(InRange(sp.LeaseAcquireInterval, TimeSpan.FromMilliseconds(100), TimeSpan.FromMinutes(5)), "storageProvider.leaseAcquireInterval", sp.LeaseAcquireInterval, "must be between 100 ms and 5 minutes");
+        // The table partition manager renews its leases on the acquire loop (leaseRenewInterval is the blob manager's):
+        // a loop slower than the lease would let a live worker's partitions expire and bounce between workers.
+        Require(sp.LeaseAcquireInterval < sp.LeaseInterval, "storageProvider.leaseAcquireInterval", sp.LeaseAcquireInterval, "must be shorter than leaseInterval (leases are renewed on the acquire loop)");
         Require(MaxConcurrentActivityFunctions is >= 1 and <= 1000, "maxConcurrentActivityFunctions", MaxConcurrentActivityFunctions, "must be between 1 and 1000");
         Require(MaxConcurrentOrchestratorFunctions is >= 1 and <= 1000, "maxConcurrentOrchestratorFunctions", MaxConcurrentOrchestratorFunctions, "must be between 1 and 1000");
         Require(ExtendedSessionIdleTimeoutInSeconds is >= 1 and <= 3600, "extendedSessionIdleTimeoutInSeconds", ExtendedSessionIdleTimeoutInSeconds, "must be between 1 and 3600");
@@ -113,11 +116,19 @@ public sealed record TaskHubStorageOptions
     /// <summary>Control-queue messages a partition buffers in memory before it stops receiving.</summary>
     public int ControlQueueBufferThreshold { get; init; } = 64;
 
-    /// <summary>How long a received control message stays hidden; a crashed worker's messages reappear after it.</summary>
-    public TimeSpan ControlQueueVisibilityTimeout { get; init; } = TimeSpan.FromMinutes(5);
+    // Recovery defaults (the repository's host.json sets the same; Durable/README.md "Crash recovery" says why): a crashed
+    // worker's received messages reappear one visibility timeout after its last renewal, and its partitions move one
+    // lease after its last renewal plus one acquire tick, so its work is back within ~20 s of its death. A live worker's
+    // messages never reappear: DurableTask.Core renews a running activity's and orchestration episode's messages every
+    // 5 s while they run (for timeouts under ~35 s), so any timeout comfortably above 5 s is safe for long activities.
 
-    /// <summary>How long a received activity message stays hidden; renewed while the activity runs.</summary>
-    public TimeSpan WorkItemQueueVisibilityTimeout { get; init; } = TimeSpan.FromMinutes(5);
+    /// <summary>How long a received control message stays hidden; renewed while its episode runs, so a crashed
+    /// worker's orchestration messages reappear this long after its death.</summary>
+    public TimeSpan ControlQueueVisibilityTimeout { get; init; } = TimeSpan.FromSeconds(20);
+
+    /// <summary>How long a received activity message stays hidden; renewed (every 5 s) while the activity runs, so a
+    /// long policy update is never redelivered while alive and a crashed worker's activity reappears this long after its death.</summary>
+    public TimeSpan WorkItemQueueVisibilityTimeout { get; init; } = TimeSpan.FromSeconds(20);
 
     /// <summary>
     /// The longest wait between polls of an idle queue (polling backs off up to this). Every hop of an orchestration
@@ -128,12 +139,15 @@ public sealed record TaskHubStorageOptions
     public TimeSpan MaxQueuePollingInterval { get; init; } = TimeSpan.FromSeconds(30);
 
     /// <summary>Ours (the engine's setting, not in Functions' schema): how long a partition lease lasts without renewal,
-    /// i.e. how soon a crashed worker's partitions move to a live one.</summary>
-    public TimeSpan LeaseInterval { get; init; } = TimeSpan.FromSeconds(30);
+    /// i.e. how soon a crashed worker's partitions (and the orchestrations on them) move to a live one. A restarted
+    /// process has a new worker id, so it too waits this out for its previous incarnation's partitions.</summary>
+    public TimeSpan LeaseInterval { get; init; } = TimeSpan.FromSeconds(15);
 
-    /// <summary>Ours: how often a worker renews its partition leases.</summary>
-    public TimeSpan LeaseRenewInterval { get; init; } = TimeSpan.FromSeconds(10);
+    /// <summary>Ours: how often a worker renews its partition leases (the legacy blob partition manager's setting; the
+    /// table partition manager the engine uses renews on the acquire loop).</summary>
+    public TimeSpan LeaseRenewInterval { get; init; } = TimeSpan.FromSeconds(5);
 
-    /// <summary>Ours: how often a worker looks for partitions to take (free, expired or to balance).</summary>
-    public TimeSpan LeaseAcquireInterval { get; init; } = TimeSpan.FromSeconds(10);
+    /// <summary>Ours: how often a worker looks for partitions to take (free, expired or to balance) and renews its own;
+    /// an expired lease is taken at most this long after it expires.</summary>
+    public TimeSpan LeaseAcquireInterval { get; init; } = TimeSpan.FromSeconds(5);
 }
