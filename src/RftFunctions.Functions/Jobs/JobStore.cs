@@ -106,6 +106,30 @@ public sealed class JobStore
         await _events.UpsertEntityAsync(entity, TableUpdateMode.Replace, cancellationToken);
     }
 
+    /// <summary>
+    /// Appends the event for <paramref name="key"/> (e.g. step 3's metrics) once per job: the first sequence to claim the
+    /// key writes it (again on redelivery of the same activity); a different sequence for a claimed key writes nothing
+    /// and returns false. A worker that dies after an episode sent its activities but before it stored its history
+    /// makes the engine re-run that episode on a new clock, so the same step's event can arrive twice with two sequences:
+    /// the claim keeps one. Claims live in the job's own claims partition, apart from the events a list reads.
+    /// </summary>
+    public async Task<bool> AppendEventOnceAsync(string jobId, string key, long sequence, JobEventObject @event, CancellationToken cancellationToken = default)
+    {
+        await EnsureAsync();
+        var claims = jobId + "~claims";
+        try
+        {
+            await _events.AddEntityAsync(new TableEntity(claims, key) { ["Sequence"] = sequence }, cancellationToken);
+        }
+        catch (RequestFailedException e) when (e.Status == 409)
+        {
+            var claimed = await _events.GetEntityAsync<TableEntity>(claims, key, cancellationToken: cancellationToken);
+            if (claimed.Value.GetInt64("Sequence") != sequence) return false;
+        }
+        await AppendEventAsync(jobId, sequence, @event, cancellationToken);
+        return true;
+    }
+
     /// <summary>The event id of a sequence number: newest first in RowKey order (fixed width, so string order is numeric order).</summary>
     public static string EventId(long sequence) => "ftevent-" + (long.MaxValue - sequence).ToString("D19", System.Globalization.CultureInfo.InvariantCulture);
 

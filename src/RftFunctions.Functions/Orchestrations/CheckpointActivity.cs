@@ -47,7 +47,7 @@ public sealed class CheckpointActivity(JobWorkspace workspace, FineTunedModels m
         }, ct);
 
         await CheckpointEvaluation.KeepBestAsync(store, models, job.Spec, input.JobId, ct);
-        await store.AppendEventAsync(input.JobId, input.Sequence, new JobEventObject
+        await store.AppendEventOnceAsync(input.JobId, string.Create(CultureInfo.InvariantCulture, $"checkpoint-{stepNumber:D6}"), input.Sequence, new JobEventObject
         {
             Id = "",
             CreatedAt = DateTimeOffset.UtcNow.ToUnixTimeSeconds(),

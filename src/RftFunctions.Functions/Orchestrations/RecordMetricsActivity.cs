@@ -22,7 +22,8 @@ public sealed class RecordMetricsActivity(JobStore store, WorkerShutdown shutdow
             $", full validation mean reward={report.Validation.RewardMean:0.00}, full validation mean parse error={ErrorMean(report.Validation.ErrorCounts, "sample_parse_error", report.Validation.Count):0.00}");
         var message = string.Create(CultureInfo.InvariantCulture, $"Step {report.Step}/{report.TotalSteps} , train mean reward={report.Train.RewardMean:0.00}{valid}");
         if (report.Update.Skipped) message += $" (update skipped: {report.Update.SkipReason})";
-        await store.AppendEventAsync(report.JobId, report.Sequence, new JobEventObject
+        // One metrics event per step, even when a re-run episode asks again with another sequence (JobStore.AppendEventOnceAsync).
+        await store.AppendEventOnceAsync(report.JobId, string.Create(CultureInfo.InvariantCulture, $"metrics-{report.Step:D6}"), report.Sequence, new JobEventObject
         {
             Id = "",
             CreatedAt = DateTimeOffset.UtcNow.ToUnixTimeSeconds(),
@@ -34,7 +35,7 @@ public sealed class RecordMetricsActivity(JobStore store, WorkerShutdown shutdow
         if (report.Update.Skipped && report.WarningSequence is { } warning)
         {
             // Its own message event too, so a user reading messages (not metrics) sees that a step did not train.
-            await store.AppendEventAsync(report.JobId, warning, new JobEventObject
+            await store.AppendEventOnceAsync(report.JobId, string.Create(CultureInfo.InvariantCulture, $"skipped-{report.Step:D6}"), warning, new JobEventObject
             {
                 Id = "",
                 CreatedAt = DateTimeOffset.UtcNow.ToUnixTimeSeconds(),
