@@ -27,9 +27,9 @@ public sealed class TaskHubWorkerService(
         var delay = TimeSpan.FromSeconds(1);
         while (!stoppingToken.IsCancellationRequested)
         {
+            var service = engine.CreateService();
             try
             {
-                var service = engine.CreateService();
                 await service.CreateIfNotExistsAsync().WaitAsync(stoppingToken);
                 var worker = new TaskHubWorker(service, loggerFactory)
                 {
@@ -47,6 +47,8 @@ public sealed class TaskHubWorkerService(
             }
             catch (Exception e) when (!stoppingToken.IsCancellationRequested && e is not InvalidOperationException)
             {
+                // Each attempt makes its own service (storage clients, timers): a failed one is let go before the next.
+                service.Dispose();
                 logger.LogError(e, "Durable worker could not start (retrying in {Delay}): {Message}", delay, e.Message);
                 await Task.Delay(delay, stoppingToken);
                 delay = TimeSpan.FromTicks(Math.Min(delay.Ticks * 2, MaxStartDelay.Ticks));

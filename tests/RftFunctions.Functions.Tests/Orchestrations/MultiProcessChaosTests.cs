@@ -88,13 +88,5 @@ public sealed class MultiProcessChaosTests(StorageFixture storage)
 
     /// <summary>Step, train and validation reward, loss and gradient norm of each metrics event, oldest first.</summary>
     private static List<string> Numbers(List<JsonElement> events) =>
-        [.. events.Where(e => e.GetProperty("type").GetString() == "metrics").Select(e =>
-        {
-            var d = e.GetProperty("data");
-            var scores = d.GetProperty("scores");
-            var diagnostics = d.GetProperty("diagnostics");
-            var valid = scores.TryGetProperty("valid_reward_mean", out var v) ? v.GetDouble().ToString("R", CultureInfo.InvariantCulture) : "-";
-            return string.Create(CultureInfo.InvariantCulture,
-                $"{d.GetProperty("step")} {scores.GetProperty("train_reward_mean").GetDouble():R} {valid} {diagnostics.GetProperty("loss").GetDouble():R} {diagnostics.GetProperty("grad_norm").GetDouble():R}");
-        }).Order(StringComparer.Ordinal)];
+        [.. events.Where(e => e.GetProperty("type").GetString() == "metrics").Select(e => TrainingJobReads.Numbers(e.GetProperty("data"))).Order(StringComparer.Ordinal)];
 }
