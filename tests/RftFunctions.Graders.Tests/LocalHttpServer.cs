@@ -114,8 +114,16 @@ public sealed class LocalHttpServer : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         await _stop.CancelAsync();
-        _listener.Stop();
-        _listener.Close();
+        try
+        {
+            _listener.Stop();
+            _listener.Close();
+        }
+        catch (HttpListenerException)
+        {
+            // The managed listener looks its endpoint up again to unregister the prefix and can meet the ephemeral port
+            // taken by another process meanwhile ("Address already in use"); the server is gone either way.
+        }
         try
         {
             await _loop;
