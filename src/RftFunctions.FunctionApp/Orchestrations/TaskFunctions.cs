@@ -1,5 +1,7 @@
 using Microsoft.Azure.Functions.Worker;
 using Microsoft.DurableTask;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
 using RftFunctions.Functions.Durable;
 using RftFunctions.Functions.Orchestrations;
 
@@ -69,9 +71,11 @@ public sealed class TaskFunctions(TaskCatalog catalog, IServiceProvider services
     }
 
     /// <summary>Runs the catalog's activity <paramref name="name"/> with the invocation's services.</summary>
-    private Task<TOut> RunActivity<TIn, TOut>(string name, TIn input, string instanceId)
+    private async Task<TOut> RunActivity<TIn, TOut>(string name, TIn input, string instanceId)
     {
         var activity = (TaskActivity<TIn, TOut>)catalog.Activities[name](services);
-        return activity.RunAsync(new FunctionActivityContext(name, instanceId), input);
+        // As under the self-hosted worker: a storage outage is waited out inside the invocation (issue 22).
+        var tolerant = new OutageTolerantActivity(name, activity, services.GetRequiredService<WorkerShutdown>(), services.GetRequiredService<ILogger<OutageTolerantActivity>>());
+        return (TOut)(await tolerant.RunAsync(new FunctionActivityContext(name, instanceId), input))!;
     }
 }

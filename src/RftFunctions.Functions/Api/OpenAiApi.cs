@@ -37,7 +37,10 @@ public static class OpenAiApi
         // Judges, embeddings and endpoint egress from Rft:Grading (before training, which shares them).
         Grading.GradingRegistration.AddRftGrading(services, configuration);
         if (roles.Contains("api") || roles.Contains("all"))
+        {
+            services.TryAddSingleton<Health.LoopLiveness>();
             services.AddHostedService<DatasetBlobTrigger>();
+        }
         return services;
     }
 

@@ -9,7 +9,8 @@ namespace RftFunctions.Functions.Cli;
 
 /// <summary>
 /// <c>rft doctor</c>: checks what a node needs before it can train — TorchSharp's native library loads and computes
-/// (the Debian 12 fix worked), and the configured storage answers. Prints one JSON object; exit code 1 on a failure.
+/// (the Debian 12 fix worked), and the configured storage answers; with <c>--host URL</c>, also that a running host
+/// reports every storage service and every long-running loop healthy. Prints one JSON object; exit code 1 on a failure.
 /// </summary>
 public static class DoctorCommand
 {
@@ -18,7 +19,11 @@ public static class DoctorCommand
         var root = ContentRoot.Find();
         var configuration = new ConfigurationManager();
         bool checkStorage = !args.Contains("--no-storage");
-        FunctionsConfiguration.Apply(configuration, root, args.Where(a => a != "--no-storage").ToArray());
+        // --host URL: also read a running host's own health (its loops), see HostHealthCheck.
+        int hostIndex = Array.IndexOf(args, "--host");
+        string? hostUrl = hostIndex >= 0 && hostIndex + 1 < args.Length ? args[hostIndex + 1] : null;
+        var rest = args.Where((a, i) => a != "--no-storage" && (hostIndex < 0 || (i != hostIndex && i != hostIndex + 1))).ToArray();
+        FunctionsConfiguration.Apply(configuration, root, rest);
         var options = configuration.GetSection(RftHostOptions.Section).Get<RftHostOptions>() ?? new RftHostOptions();
 
         var torchCheck = CheckTorch();
@@ -27,8 +32,10 @@ public static class DoctorCommand
 
         var pythonSandbox = await PythonSandboxCheck.RunAsync(configuration);
 
-        bool ok = torchCheck.Ok && deviceCheck.Ok && storage.All(s => s.Ok) && pythonSandbox.Ok;
-        var report = new { status = ok ? "ok" : "failed", torch = torchCheck, device = deviceCheck, storage, pythonSandbox, contentRoot = root };
+        var host = hostUrl is null ? null : await HostHealthCheck.RunAsync(hostUrl);
+
+        bool ok = torchCheck.Ok && deviceCheck.Ok && storage.All(s => s.Ok) && pythonSandbox.Ok && host?.Ok != false;
+        var report = new { status = ok ? "ok" : "failed", torch = torchCheck, device = deviceCheck, storage, pythonSandbox, host, contentRoot = root };
         Console.WriteLine(JsonSerializer.Serialize(report, new JsonSerializerOptions { WriteIndented = true }));
         return ok ? 0 : 1;
     }

@@ -24,7 +24,7 @@ public static class RftCommandLine
         new("models", "list/get/delete models; register a local model folder", ModelsCliCommand.Usage, ModelsCliCommand.RunAsync),
         new("chat", "one chat completion (JSON, --text or --stream)", ChatCommand.Usage, ChatCommand.RunAsync),
         new("keys", "API keys in storage: create (--project P | --admin) | list [--project P | --admin] | revoke KEY_ID", KeysUsage, (a, _) => KeysCommand.RunAsync(a)),
-        new("doctor", "check that TorchSharp computes and the storage answers (JSON; exit 1 on failure)", "usage: rft doctor [--no-storage]", (a, _) => DoctorCommand.RunAsync(a)),
+        new("doctor", "check that TorchSharp computes and the storage answers (JSON; exit 1 on failure)", "usage: rft doctor [--no-storage] [--host URL]   (RFT_ADMIN_KEY: the admin key for the host's full report)", (a, _) => DoctorCommand.RunAsync(a)),
     ];
 
     private const string KeysUsage = """

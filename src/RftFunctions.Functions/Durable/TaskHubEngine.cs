@@ -12,6 +12,9 @@ namespace RftFunctions.Functions.Durable;
 /// </summary>
 public sealed class TaskHubEngine(StorageAccount account, TaskHubOptions options, ILoggerFactory? loggerFactory = null)
 {
+    /// <summary>The storage account the hub lives in.</summary>
+    public StorageAccount Account => account;
+
     /// <summary>The hub's settings.</summary>
     public TaskHubOptions Options { get; } = options.Validate();
 

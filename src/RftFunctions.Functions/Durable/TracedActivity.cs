@@ -9,7 +9,7 @@ namespace RftFunctions.Functions.Durable;
 /// with the activity and instance) and a duration histogram, so telemetry and the benchmarks see where a job's wall
 /// time goes (inside activities versus between them: dispatch, queues, history).
 /// </summary>
-public sealed class TracedActivity(string name, ITaskActivity inner) : ITaskActivity
+public sealed class TracedActivity(string name, ITaskActivity inner, ActivityGauge? gauge = null) : ITaskActivity
 {
     /// <summary>The ActivitySource and Meter name.</summary>
     public const string SourceName = "RftFunctions.Activities";
@@ -31,6 +31,7 @@ public sealed class TracedActivity(string name, ITaskActivity inner) : ITaskActi
     public async Task<object?> RunAsync(TaskActivityContext context, object? input)
     {
         ArgumentNullException.ThrowIfNull(context);
+        using var running = gauge?.Enter();
         using var span = Source.StartActivity(SpanName);
         span?.SetTag("name", name);
         span?.SetTag("instance", context.InstanceId);

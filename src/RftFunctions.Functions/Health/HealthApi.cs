@@ -4,14 +4,16 @@ using RftFunctions.Storage;
 
 namespace RftFunctions.Functions.Health;
 
-/// <summary>The health report: overall status, each storage service, and the roles this process runs.</summary>
-public sealed record HealthReport(string Status, IReadOnlyList<ServiceProbe> Storage, string StorageAccount, IReadOnlyList<string> Roles);
+/// <summary>The health report: overall status, each storage service, each long-running loop, and the roles this process runs.</summary>
+public sealed record HealthReport(string Status, IReadOnlyList<ServiceProbe> Storage, IReadOnlyList<LoopStatus> Loops, string StorageAccount, IReadOnlyList<string> Roles);
 
 /// <summary>What an anonymous caller learns: healthy or unhealthy, nothing about the storage account behind it.</summary>
 public sealed record HealthStatus(string Status);
 
 /// <summary>
-/// <c>GET /healthz</c>: 200 when storage is reachable, 503 otherwise. Public by decision (load balancers and probes carry
+/// <c>GET /healthz</c>: 200 when storage is reachable and every long-running loop of the process is alive
+/// (<see cref="LoopLiveness"/>), 503 otherwise. <c>?probe=liveness</c> asks only about the loops, for a platform's
+/// liveness probe: a wedged process is restarted as a last resort, a storage outage restarts nothing. Public by decision (load balancers and probes carry
 /// no key), so anonymous callers get only <c>{"status": ...}</c>; the full report (each storage service, its error,
 /// the account's endpoint, the roles) needs the admin key (docs/security.md), or <c>rft doctor</c> on the host.
 /// </summary>
@@ -24,15 +26,25 @@ public static class HealthApi
     }
 
     private static async Task<IResult> GetHealth(
-        HttpContext context, StorageHealth health, StorageAccount storage, RftHostOptions options, CancellationToken cancellationToken)
+        HttpContext context, StorageHealth health, LoopLiveness liveness, StorageAccount storage, RftHostOptions options, CancellationToken cancellationToken)
     {
+        var loops = liveness.Report();
+        if (context.Request.Query["probe"] == "liveness")
+        {
+            // A platform's liveness probe: only a wedged process (a loop stopped or stalled) is worth a restart; a
+            // storage outage is not (every loop waits it out), so storage is not asked.
+            bool alive = loops.All(l => l.Ok);
+            context.Response.Headers.CacheControl = "no-store";
+            return TypedResults.Json(new HealthStatus(alive ? "healthy" : "unhealthy"), statusCode: alive ? StatusCodes.Status200OK : StatusCodes.Status503ServiceUnavailable);
+        }
         var probes = await health.ProbeAsync(cancellationToken);
-        bool healthy = probes.All(p => p.Ok);
+        bool storageOk = probes.All(p => p.Ok);
+        bool healthy = storageOk && loops.All(l => l.Ok);
         var status = healthy ? "healthy" : "unhealthy";
         int code = healthy ? StatusCodes.Status200OK : StatusCodes.Status503ServiceUnavailable;
         context.Response.Headers.CacheControl = "no-store";
-        if (!await IsOperatorAsync(context, healthy)) return TypedResults.Json(new HealthStatus(status), statusCode: code);
-        var report = new HealthReport(status, probes, storage.Description, options.RoleSet.Order().ToList());
+        if (!await IsOperatorAsync(context, storageOk)) return TypedResults.Json(new HealthStatus(status), statusCode: code);
+        var report = new HealthReport(status, probes, loops, storage.Description, options.RoleSet.Order().ToList());
         return TypedResults.Json(report, statusCode: code);
     }
 

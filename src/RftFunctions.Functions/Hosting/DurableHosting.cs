@@ -1,5 +1,7 @@
 using Microsoft.DurableTask.Client;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using RftFunctions.Functions.Durable;
+using RftFunctions.Functions.Health;
 using RftFunctions.Storage;
 
 namespace RftFunctions.Functions.Hosting;
@@ -29,6 +31,7 @@ public static class DurableHosting
     public static IServiceCollection AddTaskHub(this IServiceCollection services, StorageAccount account, TaskHubOptions options, bool runWorker)
     {
         services.AddSingleton(options.Validate());
+        services.TryAddSingleton<LoopLiveness>();
         services.AddSingleton(sp => new TaskHubEngine(account, options, sp.GetService<ILoggerFactory>()));
         services.AddSingleton(_ => Orchestrations.RftOrchestrations.Register(new TaskCatalog()));
         services.AddSingleton(sp => sp.GetRequiredService<TaskHubEngine>().CreateClient());

@@ -1,3 +1,4 @@
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using RftFunctions.Functions.Health;
 using RftFunctions.Functions.Orchestrations;
 using RftFunctions.Model;
@@ -24,6 +25,7 @@ public static class RftAppServices
         services.AddSingleton(options);
         services.AddSingleton(device);
         services.AddSingleton<StorageHealth>();
+        services.TryAddSingleton<LoopLiveness>();
         RftFunctions.Functions.Api.OpenAiApi.AddOpenAiApi(services, configuration);
         // Before training: the jobs API names the job tables (Rft:Jobs, else the storage prefix + the defaults).
         RftFunctions.Functions.Api.FineTuning.FineTuningJobsRegistration.AddFineTuningJobsApi(services, configuration);

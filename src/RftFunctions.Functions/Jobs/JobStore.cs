@@ -17,7 +17,7 @@ public sealed class JobStore
     private readonly TableClient _jobs;
     private readonly TableClient _events;
     private readonly TableClient _checkpoints;
-    private readonly Lazy<Task> _created;
+    private int _created;
 
     /// <summary>Creates the store over <paramref name="account"/>.</summary>
     public JobStore(StorageAccount account, JobStorageOptions options)
@@ -27,14 +27,21 @@ public sealed class JobStore
         _events = tables.GetTableClient(options.EventsTable);
         _checkpoints = tables.GetTableClient(options.CheckpointsTable);
         Container = account.CreateBlobServiceClient().GetBlobContainerClient(options.Container);
-        _created = new Lazy<Task>(() => Task.WhenAll(_jobs.CreateIfNotExistsAsync(), _events.CreateIfNotExistsAsync(),
-            _checkpoints.CreateIfNotExistsAsync(), Container.CreateIfNotExistsAsync()));
     }
 
     /// <summary>The <c>jobs</c> blob container.</summary>
     public BlobContainerClient Container { get; }
 
-    private Task EnsureAsync() => _created.Value;
+    /// <summary>
+    /// Creates the tables and container once per process. A failure is not remembered (storage may be down at start-up,
+    /// issue 22): the next call tries again, where a cached faulted task would fail every call for the process's life.
+    /// </summary>
+    public async Task EnsureAsync()
+    {
+        if (Volatile.Read(ref _created) == 1) return;
+        await Task.WhenAll(_jobs.CreateIfNotExistsAsync(), _events.CreateIfNotExistsAsync(), _checkpoints.CreateIfNotExistsAsync(), Container.CreateIfNotExistsAsync());
+        Volatile.Write(ref _created, 1);
+    }
 
     /// <summary>Inserts the job row (status validating_files) owned by <paramref name="project"/> (empty: no project,
     /// as in tests that drive the orchestration directly; such a job is invisible to every API caller).</summary>
@@ -63,6 +70,24 @@ public sealed class JobStore
         await foreach (var row in _jobs.QueryAsync<TableEntity>(filter, cancellationToken: cancellationToken))
             list.Add(JsonSerializer.Deserialize<FineTuningJobObject>(row.GetString("Json")!)!);
         return [.. list.OrderByDescending(j => j.CreatedAt).ThenByDescending(j => j.Id, StringComparer.Ordinal)];
+    }
+
+    /// <summary>Deletes the job row (a job whose orchestration never started); nothing when it is gone.</summary>
+    public async Task DeleteAsync(string jobId, CancellationToken cancellationToken = default)
+    {
+        await EnsureAsync();
+        await _jobs.DeleteEntityAsync("job", jobId, ETag.All, cancellationToken);
+    }
+
+    /// <summary>Every job row with <paramref name="status"/>, in any project (for start-up reconciliation).</summary>
+    public async Task<IReadOnlyList<FineTuningJobObject>> ListByStatusAsync(string status, CancellationToken cancellationToken = default)
+    {
+        await EnsureAsync();
+        var list = new List<FineTuningJobObject>();
+        var filter = TableClient.CreateQueryFilter($"PartitionKey eq {"job"} and Status eq {status}");
+        await foreach (var row in _jobs.QueryAsync<TableEntity>(filter, cancellationToken: cancellationToken))
+            list.Add(JsonSerializer.Deserialize<FineTuningJobObject>(row.GetString("Json")!)!);
+        return list;
     }
 
     /// <summary>The job, or null.</summary>

@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using Azure.Storage.Blobs.Models;
 using Microsoft.DurableTask.Client;
+using RftFunctions.Functions.Health;
 using RftFunctions.Functions.Jobs;
 using RftFunctions.Functions.Orchestrations;
 
@@ -12,8 +13,11 @@ namespace RftFunctions.Functions.Triggers;
 /// CheckpointEvaluation. The instance row plays the part of the blob trigger's receipt: it is created atomically
 /// (If-None-Match), one per checkpoint, so several hosts and the Event Grid webhook never start an evaluation twice.
 /// </summary>
-public sealed class CheckpointManifestScan(JobStore store, DurableTaskClient client, IConfiguration configuration, ILogger<CheckpointManifestScan> logger) : BackgroundService
+public sealed class CheckpointManifestScan(JobStore store, DurableTaskClient client, IConfiguration configuration, LoopLiveness liveness, ILogger<CheckpointManifestScan> logger) : BackgroundService
 {
+    /// <summary>The scan's liveness name.</summary>
+    public const string LoopName = "checkpoint-manifest-scan";
+
     /// <summary>The setting with the scan interval in seconds.</summary>
     public const string IntervalSetting = "Rft:CheckpointScanSeconds";
 
@@ -24,22 +28,36 @@ public sealed class CheckpointManifestScan(JobStore store, DurableTaskClient cli
     {
         var seconds = configuration.GetValue(IntervalSetting, 10.0);
         if (seconds <= 0) return;
-        while (!stoppingToken.IsCancellationRequested)
+        var interval = TimeSpan.FromSeconds(seconds);
+        var loop = liveness.Register(LoopName, interval + TimeSpan.FromMinutes(5));
+        var backoff = new StorageBackoff(interval);
+        try
         {
-            try
+            while (!stoppingToken.IsCancellationRequested)
             {
-                await ScanAsync(stoppingToken);
+                try
+                {
+                    await ScanAsync(stoppingToken);
+                    backoff.Succeeded();
+                    loop.Beat();
+                }
+                catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+                {
+                    return;
+                }
+                catch (Exception e)
+                {
+                    // A failed scan must not stop the host; the next one retries, backing off while storage does not answer.
+                    backoff.Failed();
+                    loop.Beat("last scan failed: " + e.GetType().Name);
+                    logger.LogWarning(e, "checkpoint manifest scan failed; retrying in {Delay}", backoff.Delay);
+                }
+                await Task.Delay(backoff.Delay, stoppingToken).ContinueWith(_ => { }, TaskScheduler.Default);
             }
-            catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
-            {
-                return;
-            }
-            catch (Exception e)
-            {
-                // A failed scan must not stop the host; the next one retries.
-                logger.LogWarning(e, "checkpoint manifest scan failed; retrying");
-            }
-            await Task.Delay(TimeSpan.FromSeconds(seconds), stoppingToken).ContinueWith(_ => { }, TaskScheduler.Default);
+        }
+        finally
+        {
+            loop.Stopped(stoppingToken.IsCancellationRequested ? "host stopping" : "the scan ended while the host runs");
         }
     }
 

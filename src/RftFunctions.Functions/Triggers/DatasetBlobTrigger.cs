@@ -10,6 +10,7 @@ using Azure.Storage.Queues;
 using RftFunctions.Functions.Api;
 using RftFunctions.Functions.Api.Auth;
 using RftFunctions.Functions.Api.Files;
+using RftFunctions.Functions.Health;
 using RftFunctions.Storage;
 
 namespace RftFunctions.Functions.Triggers;
@@ -22,13 +23,16 @@ namespace RftFunctions.Functions.Triggers;
 /// <c>webjobs-blobtrigger-poison</c> queue. A dropped blob <c>{project}/{name}.jsonl</c> becomes a file of that project
 /// (a blob at the top level belongs to the development project), validated like an upload.
 /// </summary>
-public sealed class DatasetBlobTrigger(StorageAccount storage, ApiOptions options, FileStore files, ILogger<DatasetBlobTrigger> logger) : BackgroundService
+public sealed class DatasetBlobTrigger(StorageAccount storage, ApiOptions options, FileStore files, LoopLiveness liveness, ILogger<DatasetBlobTrigger> logger) : BackgroundService
 {
     /// <summary>Attempts per blob version before it is poisoned (the Functions default).</summary>
     public const int MaxAttempts = 5;
 
     /// <summary>The container of the receipts (shared with the Functions host's convention).</summary>
     public const string ReceiptsContainer = "azure-webjobs-hosts";
+
+    /// <summary>The scan's liveness name.</summary>
+    public const string LoopName = "datasets-trigger";
 
     /// <summary>The function id in receipt paths and poison messages.</summary>
     public const string FunctionId = "RftFunctions.Functions.Triggers.DatasetBlobTrigger.Run";
@@ -48,29 +52,44 @@ public sealed class DatasetBlobTrigger(StorageAccount storage, ApiOptions option
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         var (datasets, receipts, poison) = Clients();
-        var delay = TimeSpan.FromMilliseconds(Math.Max(50, options.BlobTriggerPollMilliseconds));
+        var interval = TimeSpan.FromMilliseconds(Math.Max(50, options.BlobTriggerPollMilliseconds));
+        // A round lists the container and registers what is new; storage calls give up within the SDK's retries.
+        var loop = liveness.Register(LoopName, interval + TimeSpan.FromMinutes(5));
+        var backoff = new StorageBackoff(interval);
         bool ready = false;
-        while (!stoppingToken.IsCancellationRequested)
+        try
         {
-            try
+            while (!stoppingToken.IsCancellationRequested)
             {
-                if (!ready)
+                try
                 {
-                    await EnsureCreatedAsync(datasets, receipts, poison, stoppingToken);
-                    ready = true;
+                    if (!ready)
+                    {
+                        await EnsureCreatedAsync(datasets, receipts, poison, stoppingToken);
+                        ready = true;
+                    }
+                    await ScanAsync(datasets, receipts, poison, stoppingToken);
+                    backoff.Succeeded();
+                    loop.Beat();
                 }
-                await ScanAsync(datasets, receipts, poison, stoppingToken);
+                catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+                {
+                    return;
+                }
+                catch (Exception e)
+                {
+                    // A failed scan must not stop the host (an unhandled BackgroundService exception would); the next scan
+                    // retries, backing off while storage does not answer.
+                    backoff.Failed();
+                    loop.Beat("last scan failed: " + e.GetType().Name);
+                    logger.LogWarning(e, "datasets blob trigger: scan failed; retrying in {Delay}", backoff.Delay);
+                }
+                await Task.Delay(backoff.Delay, stoppingToken).ContinueWith(_ => { }, TaskScheduler.Default);
             }
-            catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
-            {
-                return;
-            }
-            catch (Exception e)
-            {
-                // A failed scan must not stop the host (an unhandled BackgroundService exception would); the next scan retries.
-                logger.LogWarning(e, "datasets blob trigger: scan failed; retrying");
-            }
-            await Task.Delay(delay, stoppingToken).ContinueWith(_ => { }, TaskScheduler.Default);
+        }
+        finally
+        {
+            loop.Stopped(stoppingToken.IsCancellationRequested ? "host stopping" : "the scan ended while the host runs");
         }
     }
 

@@ -34,7 +34,7 @@ public sealed class CheckpointEvaluationTests(StorageFixture storage)
 
         // The local scan finds the kept checkpoints' manifests and starts one evaluation each; a second pass and a
         // duplicate event (Event Grid is at-least-once) start nothing more.
-        var scan = new CheckpointManifestScan(host.Store, host.Client, new ConfigurationBuilder().Build(), NullLogger<CheckpointManifestScan>.Instance);
+        var scan = new CheckpointManifestScan(host.Store, host.Client, new ConfigurationBuilder().Build(), new RftFunctions.Functions.Health.LoopLiveness(), NullLogger<CheckpointManifestScan>.Instance);
         Assert.Equal(3, await scan.ScanAsync(Ct));
         Assert.Equal(0, await scan.ScanAsync(Ct));
         var ids = new List<string>();
@@ -90,7 +90,7 @@ public sealed class CheckpointEvaluationTests(StorageFixture storage)
         Assert.Equal(JobStatus.Paused, (await host.WaitForJobAsync(jobId, j => j.Status != JobStatus.Running)).Status);
 
         // Evaluate the checkpoints there are while the job is paused, then let it finish.
-        var scan = new CheckpointManifestScan(host.Store, host.Client, new ConfigurationBuilder().Build(), NullLogger<CheckpointManifestScan>.Instance);
+        var scan = new CheckpointManifestScan(host.Store, host.Client, new ConfigurationBuilder().Build(), new RftFunctions.Functions.Health.LoopLiveness(), NullLogger<CheckpointManifestScan>.Instance);
         var checkpoints = await host.Store.ListCheckpointsAsync(jobId, Ct);
         Assert.NotEmpty(checkpoints);
         Assert.Equal(checkpoints.Count, await scan.ScanAsync(Ct));
