@@ -48,6 +48,8 @@ public sealed class ApiPipeline(IServiceProvider services)
     {
         var app = new ApplicationBuilder(services);
         app.UseRouting();
+        // Storage that does not answer is a 503 with Retry-After on every route, as in the self-hosted host.
+        app.UseStorageOutageResponses();
         ICollection<EndpointDataSource> sources = [];
         app.UseEndpoints(endpoints =>
         {

@@ -66,10 +66,16 @@ public static class RftHost
         builder.Services.AddRftDurable(builder.Configuration, account, options);
         // The local path of the checkpoint-manifest trigger (Event Grid's webhook is the Azure one; both start each evaluation once).
         if (options.RoleSet.Contains("api") || options.RoleSet.Contains("all"))
+        {
             builder.Services.AddHostedService<RftFunctions.Functions.Triggers.CheckpointManifestScan>();
+            // Jobs whose create a storage outage cut between the row and the orchestration start (issue 22).
+            builder.Services.AddHostedService<RftFunctions.Functions.Jobs.UnstartedJobReconciler>();
+        }
 
         await using var app = builder.Build();
         // Every route is mapped there (and only there): the route-coverage test walks the same table.
+        // Storage that does not answer is a 503 with Retry-After on every route, never a 500.
+        RftFunctions.Functions.Api.StorageOutage.UseStorageOutageResponses(app);
         RftEndpoints.Map(app, options);
         app.Logger.LogInformation("RftFunctions host: roles {Roles}, storage {Storage}, content root {Root}",
             string.Join(",", options.RoleSet.Order()), account.Description, root);

@@ -34,11 +34,37 @@ public sealed class TrainingJobService(JobStore store, DurableTaskClient client)
             Metadata = metadata,
             Method = method,
         };
-        await store.CreateAsync(job, spec.Project ?? "", cancellationToken);
+        // The spec first: the row is what the user sees, and a row must never name a job that has no spec.
+        await store.EnsureAsync();
         await store.Container.GetBlobClient(TrainingJobSpec.BlobName(spec.JobId)).UploadAsync(BinaryData.FromObjectAsJson(spec), overwrite: true, cancellationToken);
-        await client.ScheduleNewOrchestrationInstanceAsync(RftOrchestrations.TrainingJob, new TrainingJobState(spec.JobId),
-            new StartOrchestrationOptions(spec.JobId), cancellationToken);
+        await store.CreateAsync(job, spec.Project ?? "", cancellationToken);
+        try
+        {
+            await client.ScheduleNewOrchestrationInstanceAsync(RftOrchestrations.TrainingJob, new TrainingJobState(spec.JobId),
+                new StartOrchestrationOptions(spec.JobId), cancellationToken);
+        }
+        catch (Exception)
+        {
+            // The caller is told the create failed (503 when storage is down): leave no job behind in validating_files.
+            // When even that delete fails, UnstartedJobReconciler fails the row with a reason once storage answers.
+            await ForgetUnstartedAsync(spec.JobId);
+            throw;
+        }
         return job;
+    }
+
+    /// <summary>Deletes the row of a job whose orchestration could not be started, unless it started after all.</summary>
+    private async Task ForgetUnstartedAsync(string jobId)
+    {
+        try
+        {
+            using var limit = new CancellationTokenSource(TimeSpan.FromSeconds(10));
+            if (await client.GetInstanceAsync(jobId, limit.Token) is null) await store.DeleteAsync(jobId, limit.Token);
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            // Storage is still away: the reconciler settles the row later.
+        }
     }
 
     /// <summary>Asks a running job to pause after its current step; fails before the first step has run.</summary>

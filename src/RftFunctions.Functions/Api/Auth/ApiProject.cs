@@ -32,11 +32,20 @@ public static class ApiProject
         }
         catch (ApiException e)
         {
+            if (e.StatusCode == StatusCodes.Status503ServiceUnavailable && !context.Response.HasStarted)
+                context.Response.Headers.RetryAfter = StorageOutage.RetryAfterSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture);
             return Error(e);
         }
         catch (BadHttpRequestException e)
         {
             return Error(new ApiException(e.StatusCode, e.Message, code: e.StatusCode == 413 ? "request_too_large" : null));
+        }
+        catch (Exception e) when (StorageOutage.IsOutage(e) && !context.Response.HasStarted && !context.RequestAborted.IsCancellationRequested)
+        {
+            // Storage did not answer: 503 with Retry-After (OpenAI's clients retry it), not a 500.
+            context.RequestServices.GetRequiredService<ILoggerFactory>().CreateLogger(typeof(ApiProject))
+                .LogWarning("{Method} {Path}: storage unavailable ({Error}); answered 503", context.Request.Method, context.Request.Path, e.GetType().Name);
+            return StorageOutage.Answer(context);
         }
         catch (Exception e) when (e is not OperationCanceledException && !context.Response.HasStarted)
         {

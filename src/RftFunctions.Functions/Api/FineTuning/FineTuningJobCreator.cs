@@ -16,7 +16,7 @@ namespace RftFunctions.Functions.Api.FineTuning;
 /// keeps training even if the user deletes them) and starts the orchestration.
 /// </summary>
 public sealed class FineTuningJobCreator(FileStore files, ModelRegistry models, JobStore store, TrainingJobService jobs, ApiOptions options,
-    GraderCapabilities? graders = null)
+    GraderCapabilities? graders = null, Health.StorageHealth? storage = null)
 {
     /// <summary>The baseline the hyperparameters resolve against (the config's documented defaults).</summary>
     public static RftTrainingConfig Baseline { get; } = new();
@@ -25,6 +25,9 @@ public sealed class FineTuningJobCreator(FileStore files, ModelRegistry models, 
     public async Task<FineTuningJobObject> CreateAsync(string project, FineTuningJobRequest request, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(request);
+        // A create writes to all three services (blobs, the job row, the start message): when one does not answer,
+        // say so at once (503) and write nothing, rather than wait out the SDK's retries on each and leave a part behind.
+        if (storage is not null && (await storage.ProbeAsync(cancellationToken)).Any(p => !p.Ok)) throw StorageOutage.Unavailable();
         var model = await models.GetAsync(project, request.Model, cancellationToken)
             ?? throw ApiException.BadRequest($"Model {request.Model} is not available for fine-tuning or does not exist.", "model", "model_not_available");
         // A grader this deployment cannot run would train on zero reward: refuse it here (Grading/GraderCapabilities).
