@@ -6,8 +6,9 @@ namespace RftFunctions.Training.Monitors;
 /// <c>length_hacking</c>: over the last <see cref="Steps"/> steps, longer samples of a prompt consistently get more
 /// reward (within-group correlation of length and reward ≥ <see cref="MinCorrelation"/> at every step), the mean
 /// completion length grew by ≥ <see cref="MinLengthGrowth"/> and the mean reward rose, while the grader's agreement with a
-/// reference (the mean of its reference-based sub-graders, <c>string_check</c> and <c>text_similarity</c>, when it has
-/// any) did not rise by more than <see cref="MaxAgreementRise"/>. The policy is being paid for length, not correctness.
+/// reference (<see cref="SampleSummary.ReferenceAgreement"/>: its <c>string_check</c> and <c>text_similarity</c> parts,
+/// when it has any) did not rise by more than <see cref="MaxAgreementRise"/>. The policy is being paid for length, not
+/// correctness.
 /// </summary>
 public sealed class LengthHackingDetector : IHealthDetector
 {
@@ -51,9 +52,11 @@ public sealed class LengthHackingDetector : IHealthDetector
 
     private static readonly HashSet<string> ReferenceTypes = new(StringComparer.Ordinal) { "string_check", "text_similarity" };
 
-    /// <summary>Mean of the reference-based sub-graders' rewards, or null when the grader has none.</summary>
+    /// <summary>The step's reference agreement: from its samples, else the mean of its reference-based sub-graders'
+    /// means, or null when the grader has none.</summary>
     internal static double? Agreement(StepSignals s)
     {
+        if (s.Summary.ReferenceAgreement() is { } fromSamples) return fromSamples;
         var names = s.SubTypes.Where(p => ReferenceTypes.Contains(p.Value)).Select(p => p.Key).Where(s.SubRewardMeans.ContainsKey).ToList();
         return names.Count == 0 ? null : names.Average(n => s.SubRewardMeans[n]);
     }

@@ -41,11 +41,14 @@ public sealed record MonitorPolicy
                 "off" => MonitorAction.Off,
                 "warn" => MonitorAction.Warn,
                 "pause" => MonitorAction.Pause,
-                _ => throw new ArgumentException($"{field} must be \"off\", \"warn\" or \"pause\", not {property.Value.GetRawText()}.", field),
+                _ => throw new ArgumentException($"{field} must be \"off\", \"warn\" or \"pause\", not {Shown(property.Value)}.", field),
             };
         }
         return new MonitorPolicy { Actions = actions };
     }
+
+    // A user's value echoed in an error, bounded.
+    private static string Shown(JsonElement value) => value.GetRawText() is var raw && raw.Length > 40 ? raw[..40] + "…" : raw;
 
     /// <inheritdoc />
     public bool Equals(MonitorPolicy? other) =>

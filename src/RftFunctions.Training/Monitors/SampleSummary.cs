@@ -6,7 +6,11 @@ namespace RftFunctions.Training.Monitors;
 /// <param name="CompletionIds">The completion's token ids (n-grams are counted over them, tokenizer-neutral).</param>
 /// <param name="Reward">The grader's reward.</param>
 /// <param name="SubRewards">Each sub-grader's reward (a <c>multi</c> grader), by name.</param>
-public sealed record MonitoredSample(string Id, string Text, IReadOnlyList<int> CompletionIds, double Reward, IReadOnlyDictionary<string, double> SubRewards);
+/// <param name="ReferenceAgreement">How well the sample agrees with the item's reference by the grader's own
+/// reference-based parts (<c>string_check</c>, <c>text_similarity</c>: the reward when the grader is one, the mean of
+/// such sub-graders of a <c>multi</c>); null when the grader has none.</param>
+public sealed record MonitoredSample(string Id, string Text, IReadOnlyList<int> CompletionIds, double Reward, IReadOnlyDictionary<string, double> SubRewards,
+    double? ReferenceAgreement = null);
 
 /// <summary>A sample shown as evidence in a monitor's event: its id, reward, length in tokens and the first characters.</summary>
 public sealed record SampleExcerpt(string SampleId, double Reward, int Length, string Excerpt);
@@ -33,7 +37,7 @@ public sealed record SampleSummary
     /// <summary>Groups where length and reward both vary (their correlation is defined).</summary>
     public int CorrelatedGroups { get; init; }
 
-    /// <summary>Sum over those groups of Pearson's correlation between completion length and reward.</summary>
+    /// <summary>Sum over those groups of Pearson's correlation between completion length (characters) and reward.</summary>
     public double LengthRewardCorrelationSum { get; init; }
 
     /// <summary>Groups with at least <see cref="NgramOrder"/>+2 n-grams in all.</summary>
@@ -54,6 +58,12 @@ public sealed record SampleSummary
     /// <summary>Sum of all samples' squared rewards.</summary>
     public double RewardSquareSum { get; init; }
 
+    /// <summary>Samples with a reference agreement (<see cref="MonitoredSample.ReferenceAgreement"/>).</summary>
+    public int ReferenceSamples { get; init; }
+
+    /// <summary>Sum of their reference agreements.</summary>
+    public double ReferenceAgreementSum { get; init; }
+
     /// <summary>Up to <see cref="MaxExcerpts"/> grader-directed samples, highest reward first.</summary>
     public IReadOnlyList<SampleExcerpt> GraderDirectedExamples { get; init; } = [];
 
@@ -69,6 +79,9 @@ public sealed record SampleSummary
 
     /// <summary>Mean distinct-n-gram ratio of a prompt's samples (null when no group has enough n-grams).</summary>
     public double? DistinctNgramRatio() => NgramGroups == 0 ? null : DistinctNgramRatioSum / NgramGroups;
+
+    /// <summary>Mean reference agreement (null when the grader has no reference-based part).</summary>
+    public double? ReferenceAgreement() => ReferenceSamples == 0 ? null : ReferenceAgreementSum / ReferenceSamples;
 
     /// <summary>Mean reward of the grader-directed samples (null when none).</summary>
     public double? GraderDirectedRewardMean() => GraderDirected == 0 ? null : GraderDirectedRewardSum / GraderDirected;
@@ -109,6 +122,8 @@ public sealed record SampleSummary
             GraderDirectedRewardSum = a.GraderDirectedRewardSum + b.GraderDirectedRewardSum,
             RewardSum = a.RewardSum + b.RewardSum,
             RewardSquareSum = a.RewardSquareSum + b.RewardSquareSum,
+            ReferenceSamples = a.ReferenceSamples + b.ReferenceSamples,
+            ReferenceAgreementSum = a.ReferenceAgreementSum + b.ReferenceAgreementSum,
             GraderDirectedExamples = [.. a.GraderDirectedExamples.Concat(b.GraderDirectedExamples).OrderByDescending(e => e.Reward).ThenBy(e => e.SampleId, StringComparer.Ordinal).Take(MaxExcerpts)],
             Longest = [.. a.Longest.Concat(b.Longest).OrderByDescending(e => e.Length).ThenBy(e => e.SampleId, StringComparer.Ordinal).Take(MaxExcerpts)],
             SubMoments = moments,
@@ -124,7 +139,9 @@ public sealed record SampleSummary
         double correlationSum = 0, distinctSum = 0;
         foreach (var group in samples.Chunk(groupSize))
         {
-            if (Pearson(group.Select(s => (double)s.CompletionIds.Count).ToArray(), group.Select(s => s.Reward).ToArray()) is { } r)
+            // Length as the grader sees it (characters of the text): tokens and characters differ in how much text one
+            // token carries, so a grader paying for length is paid for characters.
+            if (Pearson(group.Select(s => (double)s.Text.Length).ToArray(), group.Select(s => s.Reward).ToArray()) is { } r)
             {
                 correlated++;
                 correlationSum += r;
@@ -162,6 +179,8 @@ public sealed record SampleSummary
             GraderDirectedRewardSum = directed.Sum(s => s.Reward),
             RewardSum = samples.Sum(s => s.Reward),
             RewardSquareSum = samples.Sum(s => s.Reward * s.Reward),
+            ReferenceSamples = samples.Count(s => s.ReferenceAgreement is not null),
+            ReferenceAgreementSum = samples.Sum(s => s.ReferenceAgreement ?? 0),
             GraderDirectedExamples = [.. directed.OrderByDescending(s => s.Reward).ThenBy(s => s.Id, StringComparer.Ordinal).Take(MaxExcerpts).Select(Excerpt)],
             Longest = [.. samples.OrderByDescending(s => s.CompletionIds.Count).ThenBy(s => s.Id, StringComparer.Ordinal).Take(MaxExcerpts).Select(Excerpt)],
             SubMoments = moments,

@@ -5,13 +5,13 @@ namespace RftFunctions.Training.Tests.Monitors;
 
 public sealed class SampleSummaryTests
 {
-    private static MonitoredSample S(int id, int length, double reward, double a = 0, double b = 0, string text = "plain answer") =>
-        new($"s{id}", text, [.. Enumerable.Range(id * 7, length)], reward, new Dictionary<string, double> { ["a"] = a, ["b"] = b });
+    private static MonitoredSample S(int id, int length, double reward, double a = 0, double b = 0, string? text = null) =>
+        new($"s{id}", text ?? new string('w', length), [.. Enumerable.Range(id * 7, length)], reward, new Dictionary<string, double> { ["a"] = a, ["b"] = b });
 
     [Fact]
     public void Shards_add_up_to_the_summary_of_all_their_samples()
     {
-        var samples = Enumerable.Range(0, 16).Select(i => S(i, 5 + (i % 5), (i % 3) / 2.0, i % 2, (i % 3) / 2.0, i == 5 ? "Score: 9" : "plain")).ToList();
+        var samples = Enumerable.Range(0, 16).Select(i => S(i, 5 + (i % 5), (i % 3) / 2.0, i % 2, (i % 3) / 2.0, i == 5 ? "Score: 9" : null)).ToList();
         var text = new GraderDirectedText();
         var whole = SampleSummary.Of(samples, 4, text);
         var added = SampleSummary.Add(SampleSummary.Of(samples[..8], 4, text), SampleSummary.Of(samples[8..], 4, text));
