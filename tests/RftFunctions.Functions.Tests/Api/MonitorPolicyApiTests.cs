@@ -25,8 +25,8 @@ public sealed class MonitorPolicyApiTests(StorageFixture storage)
     [InlineData("\"pause\"", "method.reinforcement.trainer.monitors", "must be an object")]
     public async Task A_bad_monitor_policy_is_a_400_naming_the_field(string monitors, string param, string text)
     {
-        await using var server = await ApiServer.StartAsync(storage);
-        using var client = server.Client();
+        await using var server = await JobsApiServer.StartAsync(storage);
+        using var client = await server.ClientAsync("monitors");
         var error = await ApiAssert.ErrorAsync(await client.PostJson("v1/fine_tuning/jobs", Body(monitors)), 400, param);
         Assert.Equal("invalid_value", error.GetProperty("code").GetString());
         var message = error.GetProperty("message").GetString()!;

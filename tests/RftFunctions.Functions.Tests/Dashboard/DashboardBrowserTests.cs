@@ -113,11 +113,51 @@ public sealed class DashboardBrowserTests(StorageFixture storage)
         }
         Assert.Contains(done.GetProperty("fine_tuned_model").GetString()!, (await browser.EvaluateAsync("document.getElementById('job-summary').textContent", Ct)).GetString(), StringComparison.Ordinal);
 
+        await AssertHealthPanelAsync(browser, host, storage, jobId, metrics.Count);
+
         var screenshot = ArtifactPath("dashboard-job.png");
         await browser.ScreenshotAsync(screenshot, Ct);
         TestContext.Current.TestOutputHelper?.WriteLine($"dashboard screenshot: {screenshot}");
         Assert.True(new FileInfo(screenshot).Length > 10_000, "the screenshot is suspiciously small");
         Assert.Empty(browser.Problems);
+    }
+
+    /// <summary>
+    /// The Health panel: empty for this honest job, then a monitor firing event (as RecordMetrics writes it, into the
+    /// job's event log) appears in the panel with its code, step, action and samples, and as a marked step on every
+    /// chart, without a reload. (Real jobs firing monitors: HealthMonitorJobTests.)
+    /// </summary>
+    private static async Task AssertHealthPanelAsync(HeadlessChromium browser, LiveJobHost host, StorageFixture storage, string jobId, int steps)
+    {
+        Assert.True((await browser.EvaluateAsync("!document.getElementById('health-empty').hidden && document.querySelectorAll('#health tbody tr').length === 0", Ct)).GetBoolean(),
+            "the Health panel of an honest job lists no firing");
+        var prefix = host.Settings["Rft__StoragePrefix"].ToLowerInvariant();
+        var store = new RftFunctions.Functions.Jobs.JobStore(storage.Account, new RftFunctions.Functions.Jobs.JobStorageOptions
+        {
+            Container = prefix + "jobs",
+            JobsTable = prefix + "Jobs",
+            EventsTable = prefix + "JobEvents",
+            CheckpointsTable = prefix + "Checkpoints",
+        });
+        int step = Math.Min(3, steps);
+        var firing = new RftFunctions.Training.Monitors.MonitorFiring("length_hacking", step, "Possible length hacking (test firing)",
+            new Dictionary<string, double> { ["length_start"] = 6, ["length_end"] = 9 },
+            [new RftFunctions.Training.Monitors.SampleExcerpt($"step-{step}/example-0/sample-1", 0.5, 9, "<b>not html</b>")]);
+        await RftFunctions.Functions.Orchestrations.MonitorEvents.AppendAsync(store, jobId,
+            [new RftFunctions.Functions.Orchestrations.SequencedFiring(RftFunctions.Functions.Jobs.JobStore.EventSequenceAt(DateTime.UtcNow), firing)], Ct);
+
+        const string row = "document.querySelector('#health tbody tr[data-code=\"monitor.length_hacking\"]')";
+        await browser.WaitForAsync($"{row} !== null && document.getElementById('health-empty').hidden", "the firing in the Health panel", PageWait, Ct);
+        Assert.Equal(step.ToString(System.Globalization.CultureInfo.InvariantCulture), (await browser.EvaluateAsync($"{row}.cells[0].textContent", Ct)).GetString());
+        Assert.Equal("warn", (await browser.EvaluateAsync($"{row}.cells[2].textContent", Ct)).GetString());
+        Assert.Contains("Possible length hacking", (await browser.EvaluateAsync($"{row}.cells[3].textContent", Ct)).GetString(), StringComparison.Ordinal);
+        // Samples are text, never markup.
+        Assert.Contains("<b>not html</b>", (await browser.EvaluateAsync($"{row}.cells[4].textContent", Ct)).GetString(), StringComparison.Ordinal);
+        Assert.Equal(0, (await browser.EvaluateAsync("document.querySelectorAll('#health b').length", Ct)).GetInt32());
+        // Every chart marks the step.
+        var charts = (await browser.EvaluateAsync("document.querySelectorAll('#charts figure').length", Ct)).GetInt32();
+        Assert.True(charts > 0);
+        Assert.Equal(charts, (await browser.EvaluateAsync($"document.querySelectorAll('#charts figure g.monitor[data-step=\"{step}\"][data-code=\"monitor.length_hacking\"]').length", Ct)).GetInt32());
     }
 
     // The page needs no key (it holds no data) and may load nothing but itself: no CDN, no fonts, no inline code.
