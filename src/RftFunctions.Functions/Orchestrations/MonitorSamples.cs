@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text.Json;
+using System.Text.RegularExpressions;
 using RftFunctions.Training.Monitors;
 
 namespace RftFunctions.Functions.Orchestrations;
@@ -17,22 +18,41 @@ internal static class MonitorSamples
     public static SampleSummary Summarise(GradeInput input, StoredRollout rollout, IReadOnlyList<StoredGrade> grades, TrainingJobSpec spec)
     {
         var reference = ReferenceParts(spec.Grader);
+        var weighted = WeightedParts(spec.Grader);
         var samples = rollout.Samples.Select((s, k) => new MonitoredSample(
             string.Create(CultureInfo.InvariantCulture, $"step-{input.Step + 1}/example-{s.Example}/sample-{s.Sample}"),
-            s.Text, s.CompletionIds, grades[k].Reward, grades[k].SubRewards, Agreement(reference, grades[k]))).ToList();
+            s.Text, s.CompletionIds, grades[k].Reward,
+            weighted is null ? grades[k].SubRewards : grades[k].SubRewards.Where(p => weighted.Contains(p.Key)).ToDictionary(p => p.Key, p => p.Value, StringComparer.Ordinal),
+            Agreement(reference, grades[k]))).ToList();
         return SampleSummary.Of(samples, spec.Config.SamplesPerPrompt, new GraderDirectedText(Templates(spec.Grader)));
     }
 
-    private static readonly HashSet<string> ReferenceTypes = new(StringComparer.Ordinal) { "string_check", "text_similarity" };
+    private static readonly HashSet<string> ReferenceTypes = new(StringComparer.Ordinal) { "string_check", "text_similarity", "ranked_list" };
 
-    /// <summary>Which parts of the grader compare with a reference: null for the top grader itself, the names of such
-    /// sub-graders of a multi, or an empty list when none does.</summary>
+    /// <summary>Which parts of the grader compare the sample with the item's reference (a string_check, text_similarity
+    /// or ranked_list whose <c>reference</c> is a template of the item, not a literal such as a format check): null for
+    /// the top grader itself, the names of such sub-graders of a multi, or an empty list when none does.</summary>
     internal static IReadOnlyList<string>? ReferenceParts(JsonElement grader)
     {
-        string? TypeOf(JsonElement g) => g.ValueKind == JsonValueKind.Object && g.TryGetProperty("type", out var t) && t.ValueKind == JsonValueKind.String ? t.GetString() : null;
-        if (TypeOf(grader) is { } top && ReferenceTypes.Contains(top)) return null;
+        static bool ComparesWithItem(JsonElement g) =>
+            g.ValueKind == JsonValueKind.Object && g.TryGetProperty("type", out var t) && t.ValueKind == JsonValueKind.String && ReferenceTypes.Contains(t.GetString()!)
+            && g.TryGetProperty("reference", out var r) && r.ValueKind == JsonValueKind.String && r.GetString()!.Contains("{{", StringComparison.Ordinal);
+        if (ComparesWithItem(grader)) return null;
         if (!grader.TryGetProperty("graders", out var subs) || subs.ValueKind != JsonValueKind.Object) return [];
-        return [.. subs.EnumerateObject().Where(p => TypeOf(p.Value) is { } t && ReferenceTypes.Contains(t)).Select(p => p.Name)];
+        return [.. subs.EnumerateObject().Where(p => ComparesWithItem(p.Value)).Select(p => p.Name)];
+    }
+
+    /// <summary>
+    /// The sub-graders a multi grader's <c>calculate_output</c> uses (null when it is not a multi with a formula). A
+    /// sub-grader the formula leaves out is a diagnostic by design (the demo's format checks beside its ranked list):
+    /// that it explains none of the reward is no sign of anything, so its reward-variance share is not measured.
+    /// </summary>
+    internal static HashSet<string>? WeightedParts(JsonElement grader)
+    {
+        if (!grader.TryGetProperty("calculate_output", out var formula) || formula.ValueKind != JsonValueKind.String
+            || !grader.TryGetProperty("graders", out var subs) || subs.ValueKind != JsonValueKind.Object) return null;
+        var text = formula.GetString()!;
+        return [.. subs.EnumerateObject().Select(p => p.Name).Where(n => Regex.IsMatch(text, $@"(?<![A-Za-z0-9_]){Regex.Escape(n)}(?![A-Za-z0-9_])", RegexOptions.None, TimeSpan.FromSeconds(1)))];
     }
 
     private static double? Agreement(IReadOnlyList<string>? parts, StoredGrade grade)

@@ -6,8 +6,8 @@ namespace RftFunctions.Training.Monitors;
 /// <c>length_hacking</c>: over the last <see cref="Steps"/> steps, longer samples of a prompt consistently get more
 /// reward (within-group correlation of length and reward ≥ <see cref="MinCorrelation"/> at every step), the mean
 /// completion length grew by ≥ <see cref="MinLengthGrowth"/> and the mean reward rose, while the grader's agreement with a
-/// reference (<see cref="SampleSummary.ReferenceAgreement"/>: its <c>string_check</c> and <c>text_similarity</c> parts,
-/// when it has any) did not rise by more than <see cref="MaxAgreementRise"/>. The policy is being paid for length, not
+/// reference (<see cref="SampleSummary.ReferenceAgreement"/>: its <c>string_check</c>, <c>text_similarity</c> and
+/// <c>ranked_list</c> parts that compare with the item's reference, when it has any) did not rise by more than <see cref="MaxAgreementRise"/>. The policy is being paid for length, not
 /// correctness.
 /// </summary>
 public sealed class LengthHackingDetector : IHealthDetector
@@ -50,7 +50,7 @@ public sealed class LengthHackingDetector : IHealthDetector
         return Window.Fire(Name, history, message, evidence, w[^1].Summary.Longest);
     }
 
-    private static readonly HashSet<string> ReferenceTypes = new(StringComparer.Ordinal) { "string_check", "text_similarity" };
+    private static readonly HashSet<string> ReferenceTypes = new(StringComparer.Ordinal) { "string_check", "text_similarity", "ranked_list" };
 
     /// <summary>The step's reference agreement: from its samples, else the mean of its reference-based sub-graders'
     /// means, or null when the grader has none.</summary>
