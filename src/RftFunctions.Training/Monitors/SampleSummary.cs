@@ -74,6 +74,11 @@ public sealed record SampleSummary
     /// <c>name^2</c>, <c>name*reward</c>), and sums of products of sub-grader pairs (<c>a*b</c>, a &lt; b).</summary>
     public IReadOnlyDictionary<string, double> SubMoments { get; init; } = new Dictionary<string, double>();
 
+    /// <summary>True when sub-grader <paramref name="name"/> counts towards the reward: the summary has its moments (the
+    /// grading activity keeps only the sub-graders a multi's <c>calculate_output</c> uses), or the summary has none at
+    /// all (nothing known, so every sub-grader counts).</summary>
+    public bool Weighs(string name) => SubMoments.Count == 0 || SubMoments.ContainsKey(name);
+
     /// <summary>Mean within-group correlation of completion length and reward (0 when no group has both varying).</summary>
     public double LengthRewardCorrelation() => CorrelatedGroups == 0 ? 0 : LengthRewardCorrelationSum / CorrelatedGroups;
 

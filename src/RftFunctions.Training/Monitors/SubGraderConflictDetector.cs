@@ -6,7 +6,8 @@ namespace RftFunctions.Training.Monitors;
 /// <c>sub_grader_conflict</c>: over the last <see cref="Steps"/> steps one sub-grader's mean rose by ≥ <see cref="MinMove"/>
 /// while another's fell by ≥ <see cref="MinMove"/> (first two steps' mean against the last two's), and at the last step
 /// they are not positively correlated across samples: the policy trades one criterion for another, usually because
-/// the rising one is cheaper to satisfy.
+/// the rising one is cheaper to satisfy. Only sub-graders the multi's formula uses count (<see cref="SampleSummary.Weighs"/>):
+/// a diagnostic left out of it may move as it likes.
 /// </summary>
 public sealed class SubGraderConflictDetector : IHealthDetector
 {
@@ -23,7 +24,8 @@ public sealed class SubGraderConflictDetector : IHealthDetector
     public MonitorFiring? Detect(IReadOnlyList<StepSignals> history)
     {
         if (Window.Last(history, Steps) is not { } w || history[^1].SubRewardMeans.Count < 2) return null;
-        var names = history[^1].SubRewardMeans.Keys.Where(n => w.All(s => s.SubRewardMeans.ContainsKey(n))).Order(StringComparer.Ordinal).ToList();
+        var names = history[^1].SubRewardMeans.Keys.Where(n => w.All(s => s.SubRewardMeans.ContainsKey(n)) && history[^1].Summary.Weighs(n))
+            .Order(StringComparer.Ordinal).ToList();
         var moves = names.Select(n =>
         {
             var v = w.Select(s => s.SubRewardMeans[n]).ToList();

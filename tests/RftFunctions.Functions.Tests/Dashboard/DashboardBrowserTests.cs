@@ -130,7 +130,7 @@ public sealed class DashboardBrowserTests(StorageFixture storage)
     private static async Task AssertHealthPanelAsync(HeadlessChromium browser, LiveJobHost host, StorageFixture storage, string jobId, int steps)
     {
         Assert.True((await browser.EvaluateAsync("!document.getElementById('health-empty').hidden && document.querySelectorAll('#health tbody tr').length === 0", Ct)).GetBoolean(),
-            "the Health panel of an honest job lists no firing");
+            "the Health panel of an honest job lists no firing: " + (await browser.EvaluateAsync("document.getElementById('health').textContent", Ct)).GetString());
         var prefix = host.Settings["Rft__StoragePrefix"].ToLowerInvariant();
         var store = new RftFunctions.Functions.Jobs.JobStore(storage.Account, new RftFunctions.Functions.Jobs.JobStorageOptions
         {

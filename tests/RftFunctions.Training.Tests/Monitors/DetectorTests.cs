@@ -69,6 +69,18 @@ public sealed class DetectorTests
     }
 
     [Fact]
+    public void A_diagnostic_sub_grader_the_formula_leaves_out_neither_conflicts_nor_is_dominated()
+    {
+        // The conflict stream, but the grading kept no moments for "format": the multi's formula does not use it.
+        static StepSignals WithoutFormat(StepSignals s) => s with
+        {
+            Summary = s.Summary with { SubMoments = s.Summary.SubMoments.Where(p => !p.Key.Contains("format", StringComparison.Ordinal)).ToDictionary() },
+        };
+        Assert.Empty(Run(Detector("sub_grader_conflict"), [.. MonitorStreams.Patterns["sub_grader_conflict"].Select(WithoutFormat)]));
+        Assert.Empty(Run(Detector("sub_grader_dominance"), [.. MonitorStreams.Patterns["sub_grader_dominance"].Select(WithoutFormat)]));
+    }
+
+    [Fact]
     public void Length_hacking_needs_the_reference_agreement_to_stay_flat()
     {
         // The same stream but accuracy (a string_check) improving with length: longer answers are better, not hacked.
