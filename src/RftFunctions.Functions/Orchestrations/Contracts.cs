@@ -1,5 +1,6 @@
 using RftFunctions.Graders.Evaluation;
 using RftFunctions.Training.Config;
+using RftFunctions.Training.Monitors;
 using RftFunctions.Training.Trainer;
 
 namespace RftFunctions.Functions.Orchestrations;
@@ -7,11 +8,12 @@ namespace RftFunctions.Functions.Orchestrations;
 /// <summary>What ValidateJob found: the numbers the orchestrator needs to compute prompts deterministically.</summary>
 /// <remarks><paramref name="DynamicSampling"/> and <paramref name="DynamicSamplingMaxRounds"/>: DAPO's refill of groups
 /// without signal (<see cref="RftTrainingConfig.DynamicSampling"/>). <paramref name="Warnings"/>: valid but questionable
-/// settings (<see cref="RftTrainingConfig.Warnings"/>), recorded as warn events when the job starts.</remarks>
+/// settings (<see cref="RftTrainingConfig.Warnings"/>), recorded as warn events when the job starts.
+/// <paramref name="Monitors"/>: what each health monitor does when it fires (<see cref="RftTrainingConfig.Monitors"/>).</remarks>
 public sealed record JobPlan(
     int TotalSteps, int TrainExamples, int ValidExamples, long Seed, int PromptsPerStep, int SamplesPerPrompt, int Epochs,
     int EvalInterval, int EvalSamples, int StepsPerGeneration, int RolloutShardPrompts, ComputeBudget? Budget = null,
-    bool DynamicSampling = false, int DynamicSamplingMaxRounds = 0, IReadOnlyList<string>? Warnings = null);
+    bool DynamicSampling = false, int DynamicSamplingMaxRounds = 0, IReadOnlyList<string>? Warnings = null, MonitorPolicy? Monitors = null);
 
 /// <summary>The TrainingJob orchestration's input, carried across ContinueAsNew.</summary>
 /// <param name="JobId">The job.</param>
@@ -20,8 +22,9 @@ public sealed record JobPlan(
 /// <param name="EventSequence">The next job-event sequence number (deterministic event ids).</param>
 /// <param name="Used">Compute used so far (trained tokens, seconds running steps).</param>
 /// <param name="Budget">The budget in force (null = the plan's; a resume may raise it).</param>
+/// <param name="Monitors">The health monitors' history and cooldowns (null = none yet).</param>
 public sealed record TrainingJobState(string JobId, JobPlan? Plan = null, int NextStep = 0, long EventSequence = 1,
-    ComputeUsage? Used = null, ComputeBudget? Budget = null);
+    ComputeUsage? Used = null, ComputeBudget? Budget = null, MonitorState? Monitors = null);
 
 /// <summary>Which data a rollout samples from.</summary>
 public static class Split
@@ -59,10 +62,11 @@ public sealed record GradeInput(string JobId, int Step, int Shard, string Split,
 /// <param name="UniformGroups">Groups whose (shaped) rewards are all equal, which dynamic sampling replaces.</param>
 /// <param name="JudgeUsage">Judge-model token usage by the model that answered (OpenAI's usage shape).</param>
 /// <param name="Timings">Latency of each grader (the top grader and each sub-grader, by name).</param>
+/// <param name="Summary">Sample-level statistics for the health monitors (training shards only; small, sums).</param>
 public sealed record GradeResult(
     string Blob, int Count, double RewardSum, IReadOnlyDictionary<string, double> SubRewardSums,
     IReadOnlyDictionary<string, string> SubTypes, IReadOnlyDictionary<string, int> ErrorCounts, double Seconds, int UniformGroups = 0,
-    IReadOnlyDictionary<string, TokenUsage>? JudgeUsage = null, IReadOnlyDictionary<string, GraderTiming>? Timings = null);
+    IReadOnlyDictionary<string, TokenUsage>? JudgeUsage = null, IReadOnlyDictionary<string, GraderTiming>? Timings = null, SampleSummary? Summary = null);
 
 /// <summary>Latency of one grader over some samples (sums, so shards add up).</summary>
 /// <param name="Count">Samples graded.</param>
@@ -124,8 +128,9 @@ public sealed record StepTiming(double Sampling, double Grading, double Training
 /// <param name="Validation">Validation results when the step validated.</param>
 /// <param name="Timing">Where the step's time went.</param>
 /// <param name="WarningSequence">The sequence of the warning event a skipped update records (null when none).</param>
+/// <param name="Firings">The health monitors' firings at the step, each recorded as a warn event (null when none).</param>
 public sealed record StepReport(string JobId, long Sequence, int Step, int TotalSteps, GradeTotals Train,
-    PolicyUpdateMetrics Update, ValidationResult? Validation, StepTiming Timing, long? WarningSequence = null);
+    PolicyUpdateMetrics Update, ValidationResult? Validation, StepTiming Timing, long? WarningSequence = null, IReadOnlyList<SequencedFiring>? Firings = null);
 
 /// <summary>Sums of a step's training grades.</summary>
 public sealed record GradeTotals(double RewardMean, int Count, IReadOnlyDictionary<string, double> SubRewardMeans,
@@ -137,6 +142,9 @@ public sealed record GradeTotals(double RewardMean, int Count, IReadOnlyDictiona
     /// <summary>Latency per grader.</summary>
     public IReadOnlyDictionary<string, GraderTiming> Timings { get; init; } = new Dictionary<string, GraderTiming>();
 
+    /// <summary>Sample-level statistics of the step's training samples, for the health monitors.</summary>
+    public SampleSummary Summary { get; init; } = new();
+
     /// <summary>Adds shard results up.</summary>
     public static GradeTotals Of(IReadOnlyList<GradeResult> shards)
     {
@@ -146,7 +154,8 @@ public sealed record GradeTotals(double RewardMean, int Count, IReadOnlyDictiona
         var types = shards.SelectMany(s => s.SubTypes).GroupBy(p => p.Key, StringComparer.Ordinal).ToDictionary(g => g.Key, g => g.First().Value, StringComparer.Ordinal);
         var errors = shards.SelectMany(s => s.ErrorCounts).GroupBy(p => p.Key, StringComparer.Ordinal).ToDictionary(g => g.Key, g => g.Sum(p => p.Value), StringComparer.Ordinal);
         var (usage, timings) = GraderTiming.Sum(shards);
-        return new GradeTotals(shards.Sum(s => s.RewardSum) / Math.Max(count, 1), count, subs, types, errors) { JudgeUsage = usage, Timings = timings };
+        var summary = shards.Select(s => s.Summary).OfType<SampleSummary>().Aggregate(new SampleSummary(), SampleSummary.Add);
+        return new GradeTotals(shards.Sum(s => s.RewardSum) / Math.Max(count, 1), count, subs, types, errors) { JudgeUsage = usage, Timings = timings, Summary = summary };
     }
 }
 

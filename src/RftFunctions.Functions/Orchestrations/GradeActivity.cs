@@ -69,8 +69,9 @@ public sealed class GradeActivity(JobWorkspace workspace, ProjectGraderServices 
         var shaped = grades.Select((g, k) => job.Spec.Config.ShapedReward(g.Reward, rollout.Samples[k].CompletionIds.Count)).ToArray();
         int uniform = grades.Count == 0 || input.Split != Split.Train ? 0 : grades.Count / job.Spec.Config.SamplesPerPrompt - DynamicSampling.GroupsWithSignal(shaped, job.Spec.Config.SamplesPerPrompt);
         var (usage, timings) = UsageAndTimings(results);
+        var summary = input.Split == Split.Train ? MonitorSamples.Summarise(input, rollout, grades, job.Spec) : null;
         var result = new GradeResult(name, grades.Count, grades.Sum(g => g.Reward), subSums, subTypes, errors, (DateTime.UtcNow - started).TotalSeconds,
-            uniform, usage, timings);
+            uniform, usage, timings, summary);
         await JobBlobs.WriteAsync(container, name, new StoredGrades(grades, result), hash, ct);
         return result;
     }

@@ -45,6 +45,8 @@ public sealed class RecordMetricsActivity(JobStore store, WorkerShutdown shutdow
                 Type = "message",
             }, shutdown.Token);
         }
+        // The health monitors' firings at this step (warn events, once per detector and step).
+        await MonitorEvents.AppendAsync(store, report.JobId, report.Firings, shutdown.Token);
         await store.UpdateAsync(report.JobId, job => job with
         {
             TrainedSteps = Math.Max(job.TrainedSteps, report.Step),
@@ -174,6 +176,10 @@ public sealed class RecordMetricsActivity(JobStore store, WorkerShutdown shutdow
                 ["grad_norm"] = u.GradNorm,
                 ["lr"] = u.LearningRate,
                 ["tokens"] = u.Tokens,
+                // Sample-level numbers the health monitors read (Training/Monitors/README.md).
+                ["length_reward_correlation"] = r.Train.Summary.LengthRewardCorrelation(),
+                ["distinct_bigram_ratio"] = r.Train.Summary.DistinctNgramRatio(),
+                ["grader_directed_fraction"] = r.Train.Summary.Samples == 0 ? 0 : r.Train.Summary.GraderDirected / (double)r.Train.Summary.Samples,
                 ["update_skipped"] = u.Skipped,
                 ["skip_reason"] = u.SkipReason,
             },

@@ -4,6 +4,7 @@ using RftFunctions.Functions.Jobs;
 using RftFunctions.Training.Config;
 using RftFunctions.Training.Datasets;
 using RftFunctions.Training.Grpo;
+using RftFunctions.Training.Monitors;
 
 namespace RftFunctions.Functions.Orchestrations;
 
@@ -59,6 +60,7 @@ public sealed class TrainingJobOrchestrator : TaskOrchestrator<TrainingJobState,
         var schedule = new PromptSchedule(plan.TrainExamples, plan.PromptsPerStep, plan.Epochs, plan.Seed);
         var used = state.Used ?? new ComputeUsage();
         var budget = state.Budget ?? plan.Budget;
+        var monitors = new JobMonitors(state.Monitors ?? MonitorState.Empty, plan.Monitors ?? new MonitorPolicy());
         using var cancelWait = new CancellationTokenSource();
         var control = new ControlChannel(context, cancelWait.Token);
         int step = state.NextStep;
@@ -74,19 +76,35 @@ public sealed class TrainingJobOrchestrator : TaskOrchestrator<TrainingJobState,
                     if (outcome.Cancelled) return new TrainingJobOutcome(JobStatus.Cancelled, null, step);
                     budget = outcome.Budget ?? budget;
                 }
-                var done = await RunStepAsync(context, state.JobId, plan, schedule, step, bookkeeping, NextSequence);
+                var done = await RunStepAsync(context, state.JobId, plan, schedule, step, bookkeeping, NextSequence, monitors);
                 bookkeeping = done.Bookkeeping;
                 used = used.Add(done.Tokens, done.Seconds);
                 if (step + 1 < plan.TotalSteps && budget?.Exhausted(used) is { } why)
                 {
                     await bookkeeping;
                     var message = $"Compute budget reached after step {step + 1}: {why}. The job is paused; resume continues with one more allowance of the same size, or resume with a higher budget";
+                    // One pause for both reasons: a monitor's pending pause would otherwise pause again right after resume.
+                    if (monitors.PauseRequested) message += ". Also: " + monitors.TakePauseMessage();
                     var outcome = await HonourAsync(control, new ControlCommand(ControlCommand.Pause), message, SetStatus);
                     if (outcome.Cancelled) return new TrainingJobOutcome(JobStatus.Cancelled, null, step + 1);
                     budget = outcome.Budget ?? budget!.Extend(used, plan.Budget ?? budget!);
                 }
+                // A monitor whose policy is pause fired in a step's bookkeeping (the previous step's, which this step
+                // awaited): the job pauses between steps like any pause.
+                if (step + 1 < plan.TotalSteps && monitors.PauseRequested)
+                {
+                    var outcome = await PauseForMonitorsAsync(control, monitors, bookkeeping, SetStatus, null);
+                    if (outcome.Cancelled) return new TrainingJobOutcome(JobStatus.Cancelled, null, step + 1);
+                    budget = outcome.Budget ?? budget;
+                }
             }
             await bookkeeping;
+            if (monitors.PauseRequested)
+            {
+                var outcome = await PauseForMonitorsAsync(control, monitors, bookkeeping, SetStatus, step == plan.TotalSteps ? "; the job had run its last step, so resume finalizes it" : null);
+                if (outcome.Cancelled) return new TrainingJobOutcome(JobStatus.Cancelled, null, step);
+                budget = outcome.Budget ?? budget;
+            }
             // A command that arrived during the generation's last step counts too; after the job's last step it is
             // honoured before Finalize: a job paused then waits paused (resume finalizes it), a cancelled one ends
             // without a fine-tuned model.
@@ -129,7 +147,7 @@ public sealed class TrainingJobOrchestrator : TaskOrchestrator<TrainingJobState,
 
         if (step < plan.TotalSteps)
         {
-            context.ContinueAsNew(new TrainingJobState(state.JobId, plan, step, sequence, used, budget));
+            context.ContinueAsNew(new TrainingJobState(state.JobId, plan, step, sequence, used, budget, monitors.State));
             return new TrainingJobOutcome(JobStatus.Running, null, step);
         }
         var model = await context.CallActivityAsync<string>(RftOrchestrations.Finalize,
@@ -145,6 +163,15 @@ public sealed class TrainingJobOrchestrator : TaskOrchestrator<TrainingJobState,
         }
         await setStatus(JobStatus.Cancelled, "Fine-tuning job cancelled", null, null);
         return new TrainingJobOutcome(JobStatus.Cancelled, null, step);
+    }
+
+    /// <summary>Pauses for the monitors' request once the bookkeeping in flight has recorded its events (and maybe added
+    /// to the request); resume or cancel as for any pause.</summary>
+    private static async Task<ControlOutcome> PauseForMonitorsAsync(ControlChannel control, JobMonitors monitors, Task bookkeeping,
+        Func<string, string, string?, int?, Task> setStatus, string? suffix)
+    {
+        await bookkeeping;
+        return await HonourAsync(control, new ControlCommand(ControlCommand.Pause), monitors.TakePauseMessage() + suffix, setStatus);
     }
 
     /// <summary>What honouring a control command decided.</summary>
@@ -208,7 +235,7 @@ public sealed class TrainingJobOrchestrator : TaskOrchestrator<TrainingJobState,
     private sealed record StepDone(Task Bookkeeping, long Tokens, double Seconds);
 
     private static async Task<StepDone> RunStepAsync(TaskOrchestrationContext context, string jobId, JobPlan plan, PromptSchedule schedule, int step,
-        Task previousBookkeeping, Func<long> nextSequence)
+        Task previousBookkeeping, Func<long> nextSequence, JobMonitors monitors)
     {
         var prompts = schedule.ForStep(step).ExampleIndices;
         var policy = step == 0 ? null : JobBlobs.State(jobId, step - 1);
@@ -250,7 +277,7 @@ public sealed class TrainingJobOrchestrator : TaskOrchestrator<TrainingJobState,
         var draft = new StepDraft(jobId, step, plan.TotalSteps, GradeTotals.Of(grades), update, rollouts.Max(r => r.Seconds), grades.Max(g => g.Seconds), t0, t1, t2, t3,
             nextSequence(), update.Metrics.Skipped ? nextSequence() : null, validate ? nextSequence() : null);
         // The budget counts the step's own critical path; its validation's time falls inside the next step's.
-        return new StepDone(BookkeepingAsync(context, draft, validating), update.Metrics.Tokens, (t3 - t0).TotalSeconds);
+        return new StepDone(BookkeepingAsync(context, draft, validating, monitors, nextSequence), update.Metrics.Tokens, (t3 - t0).TotalSeconds);
     }
 
     /// <summary>What a step's bookkeeping needs besides its validation (sequences allocated in step order).</summary>
@@ -258,14 +285,18 @@ public sealed class TrainingJobOrchestrator : TaskOrchestrator<TrainingJobState,
         DateTime T0, DateTime T1, DateTime T2, DateTime T3, long ReportSequence, long? WarningSequence, long? CheckpointSequence);
 
     /// <summary>Waits for the step's validation (if any), then records its metrics event and checkpoint.</summary>
-    private static async Task BookkeepingAsync(TaskOrchestrationContext context, StepDraft d, Task<ValidationResult>? validating)
+    private static async Task BookkeepingAsync(TaskOrchestrationContext context, StepDraft d, Task<ValidationResult>? validating, JobMonitors monitors,
+        Func<long> nextSequence)
     {
         var validation = validating is null ? null : await validating;
         var t4 = validating is null ? d.T3 : context.CurrentUtcDateTime;
         double eval = validation is null ? 0 : validation.SamplingSeconds + validation.GradingSeconds;
         var timing = new StepTiming((d.T1 - d.T0).TotalSeconds, (d.T2 - d.T1).TotalSeconds, (d.T3 - d.T2).TotalSeconds, (t4 - d.T3).TotalSeconds, (t4 - d.T0).TotalSeconds,
             d.SamplingSeconds + d.GradingSeconds + d.Update.Seconds + eval, d.SamplingSeconds, d.GradingSeconds, d.Update.Seconds, eval);
-        var report = new StepReport(d.JobId, d.ReportSequence, d.Step + 1, d.TotalSteps, d.Train, d.Update.Metrics, validation, timing, d.WarningSequence);
+        // The health monitors read the step once its validation is in; their events follow its metrics event.
+        var firings = monitors.Watch(d.Step + 1, d.Train, d.Update.Metrics, validation).Select(f => new SequencedFiring(nextSequence(), f)).ToList();
+        var report = new StepReport(d.JobId, d.ReportSequence, d.Step + 1, d.TotalSteps, d.Train, d.Update.Metrics, validation, timing, d.WarningSequence,
+            firings.Count == 0 ? null : firings);
         // The two write different records (events and job row; checkpoint files, rows and models), so they run together.
         var metrics = context.CallActivityAsync(RftOrchestrations.RecordMetrics, report, RftOrchestrations.Retry);
         if (validation is not null && d.CheckpointSequence is { } sequence)

@@ -26,6 +26,6 @@ public sealed class ValidateJobActivity(JobWorkspace workspace, WorkerShutdown s
         var schedule = new PromptSchedule(job.Train.Count, config.PromptsPerStep, config.Epochs, config.Seed);
         return new JobPlan(schedule.TotalSteps, job.Train.Count, job.Valid.Count, config.Seed, config.PromptsPerStep, config.SamplesPerPrompt,
             config.Epochs, config.EvalInterval, config.EvalSamples, config.StepsPerGeneration, Math.Max(1, job.Spec.RolloutShardPrompts), config.Budget,
-            config.DynamicSampling, config.DynamicSamplingMaxRounds, config.Warnings());
+            config.DynamicSampling, config.DynamicSamplingMaxRounds, config.Warnings(), config.Monitors);
     }
 }

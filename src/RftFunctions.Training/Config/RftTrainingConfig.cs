@@ -191,6 +191,11 @@ public sealed record RftTrainingConfig
     /// steps_per_generation: that is <see cref="MiniBatches"/> × <see cref="GradientAccumulationSteps"/> here.</summary>
     public int StepsPerGeneration { get; init; } = 10;
 
+    // ---- Health monitors --------------------------------------------------------------------------------------
+    /// <summary>What each training-health and reward-hacking detector does when it fires: off, warn (the default) or
+    /// pause (see <see cref="Monitors.HealthMonitors"/> and Training/Monitors/README.md). No TRL equivalent.</summary>
+    public Monitors.MonitorPolicy Monitors { get; init; } = new();
+
     // ---- Compute budget and fault injection ------------------------------------------------------------------
     /// <summary>Optional compute budget: when the job has used it up it pauses itself (see <see cref="ComputeBudget"/>).</summary>
     public ComputeBudget? Budget { get; init; }

@@ -113,11 +113,60 @@ public sealed class DashboardBrowserTests(StorageFixture storage)
         }
         Assert.Contains(done.GetProperty("fine_tuned_model").GetString()!, (await browser.EvaluateAsync("document.getElementById('job-summary').textContent", Ct)).GetString(), StringComparison.Ordinal);
 
+        await AssertHealthPanelAsync(browser, host, storage, jobId, metrics.Count);
+
         var screenshot = ArtifactPath("dashboard-job.png");
         await browser.ScreenshotAsync(screenshot, Ct);
         TestContext.Current.TestOutputHelper?.WriteLine($"dashboard screenshot: {screenshot}");
         Assert.True(new FileInfo(screenshot).Length > 10_000, "the screenshot is suspiciously small");
         Assert.Empty(browser.Problems);
+    }
+
+    /// <summary>
+    /// The Health panel: it lists exactly the job's monitor events (this tiny random model's job may fire some, e.g.
+    /// grader_errors when its answers run out of tokens); then one more firing event (as RecordMetrics writes it, into
+    /// the job's event log) appears in the panel with its code, step, action and samples, and as a marked step on every
+    /// chart, without a reload. (Real jobs firing monitors: HealthMonitorJobTests.)
+    /// </summary>
+    private static async Task AssertHealthPanelAsync(HeadlessChromium browser, LiveJobHost host, StorageFixture storage, string jobId, int steps)
+    {
+        var fired = (await host.EventsAsync(jobId)).Where(e => e.TryGetProperty("data", out var d) && d.ValueKind == JsonValueKind.Object
+            && d.TryGetProperty("code", out var c) && c.GetString()!.StartsWith("monitor.", StringComparison.Ordinal))
+            .Select(e => (Code: e.GetProperty("data").GetProperty("code").GetString()!, Step: e.GetProperty("data").GetProperty("step").GetInt32())).ToList();
+        Assert.Equal(fired.Count, (await browser.EvaluateAsync("document.querySelectorAll('#health tbody tr').length", Ct)).GetInt32());
+        Assert.Equal(fired.Count > 0, (await browser.EvaluateAsync("document.getElementById('health-empty').hidden", Ct)).GetBoolean());
+
+        var prefix = host.Settings["Rft__StoragePrefix"].ToLowerInvariant();
+        var store = new RftFunctions.Functions.Jobs.JobStore(storage.Account, new RftFunctions.Functions.Jobs.JobStorageOptions
+        {
+            Container = prefix + "jobs",
+            JobsTable = prefix + "Jobs",
+            EventsTable = prefix + "JobEvents",
+            CheckpointsTable = prefix + "Checkpoints",
+        });
+        int step = Math.Min(3, steps);
+        // A detector that has not fired at that step (one event per detector and step).
+        var detector = RftFunctions.Training.Monitors.HealthMonitors.Names.First(n => !fired.Contains(("monitor." + n, step)));
+        var code = "monitor." + detector;
+        var firing = new RftFunctions.Training.Monitors.MonitorFiring(detector, step, "Possible trouble (test firing)",
+            new Dictionary<string, double> { ["length_start"] = 6, ["length_end"] = 9 },
+            [new RftFunctions.Training.Monitors.SampleExcerpt($"step-{step}/example-0/sample-1", 0.5, 9, "<b>not html</b>")]);
+        await RftFunctions.Functions.Orchestrations.MonitorEvents.AppendAsync(store, jobId,
+            [new RftFunctions.Functions.Orchestrations.SequencedFiring(RftFunctions.Functions.Jobs.JobStore.EventSequenceAt(DateTime.UtcNow), firing)], Ct);
+
+        var row = $"document.querySelector('#health tbody tr[data-code={Js(code)}][data-step=\"{step}\"]')";
+        await browser.WaitForAsync($"{row} !== null && document.getElementById('health-empty').hidden", "the firing in the Health panel", PageWait, Ct);
+        Assert.Equal(fired.Count + 1, (await browser.EvaluateAsync("document.querySelectorAll('#health tbody tr').length", Ct)).GetInt32());
+        Assert.Equal(step.ToString(System.Globalization.CultureInfo.InvariantCulture), (await browser.EvaluateAsync($"{row}.cells[0].textContent", Ct)).GetString());
+        Assert.Equal("warn", (await browser.EvaluateAsync($"{row}.cells[2].textContent", Ct)).GetString());
+        Assert.Contains("Possible trouble", (await browser.EvaluateAsync($"{row}.cells[3].textContent", Ct)).GetString(), StringComparison.Ordinal);
+        // Samples are text, never markup.
+        Assert.Contains("<b>not html</b>", (await browser.EvaluateAsync($"{row}.cells[4].textContent", Ct)).GetString(), StringComparison.Ordinal);
+        Assert.Equal(0, (await browser.EvaluateAsync("document.querySelectorAll('#health b').length", Ct)).GetInt32());
+        // Every chart marks the step.
+        var charts = (await browser.EvaluateAsync("document.querySelectorAll('#charts figure').length", Ct)).GetInt32();
+        Assert.True(charts > 0);
+        Assert.Equal(charts, (await browser.EvaluateAsync($"document.querySelectorAll('#charts figure g.monitor[data-step=\"{step}\"][data-code={Js(code)}]').length", Ct)).GetInt32());
     }
 
     // The page needs no key (it holds no data) and may load nothing but itself: no CDN, no fonts, no inline code.

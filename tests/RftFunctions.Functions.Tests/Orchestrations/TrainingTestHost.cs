@@ -5,6 +5,7 @@ using RftFunctions.Functions.Durable;
 using RftFunctions.Functions.Hosting;
 using RftFunctions.Functions.Jobs;
 using RftFunctions.Functions.Orchestrations;
+using RftFunctions.Graders.Evaluation;
 using RftFunctions.Model;
 using RftFunctions.Testing;
 using RftFunctions.Training.Config;
@@ -59,9 +60,9 @@ internal sealed class TrainingTestHost : IAsyncDisposable
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
 
     // runWorker false: a client only (the job service), for tests whose worker is another OS process.
-    // faults: replaces activities of the app's catalog (fault injection).
+    // faults: replaces activities of the app's catalog (fault injection). graders: the base grader services (a python pool).
     public static async Task<TrainingTestHost> StartAsync(StorageFixture storage, JobStorageOptions? jobOptions = null, TaskHubOptions? durableOptions = null, bool runWorker = true,
-        Action<TaskCatalog>? faults = null)
+        Action<TaskCatalog>? faults = null, GraderServices? graders = null)
     {
         jobOptions ??= new JobStorageOptions
         {
@@ -86,7 +87,7 @@ internal sealed class TrainingTestHost : IAsyncDisposable
         };
         var services = new ServiceCollection();
         services.AddSingleton(storage.Account);
-        services.AddRftTraining(jobOptions);
+        services.AddRftTraining(jobOptions, graders);
         services.AddLogging();
         services.AddTaskHub(storage.Account, durableOptions, runWorker);
         if (faults is not null)

@@ -3,6 +3,7 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using System.Text.Json.Serialization;
 using RftFunctions.Training.Config;
+using RftFunctions.Training.Monitors;
 
 namespace RftFunctions.Functions.Api.FineTuning;
 
@@ -58,6 +59,19 @@ public static class TrainerKnobs
                 if (knob.PropertyType != typeof(ComputeBudget))
                     throw ApiException.BadRequest($"{param} must be {Describe(type)}, not null.", param, "invalid_type");
                 values[property.Name] = null;
+                continue;
+            }
+            if (knob.PropertyType == typeof(MonitorPolicy))
+            {
+                // Its own parser names the detector or value at fault (method.reinforcement.trainer.monitors.NAME).
+                try
+                {
+                    values[property.Name] = MonitorPolicy.Parse(property.Value, param);
+                }
+                catch (ArgumentException e)
+                {
+                    throw ApiException.BadRequest(e.Message.Replace($" (Parameter '{e.ParamName}')", "", StringComparison.Ordinal), e.ParamName ?? param, "invalid_value");
+                }
                 continue;
             }
             try

@@ -230,6 +230,7 @@
       $('job-summary').replaceChildren();
       $('charts').replaceChildren();
       $('events').tBodies[0].replaceChildren();
+      $('health').tBodies[0].replaceChildren();
       $('checkpoints').tBodies[0].replaceChildren();
     }
     $('job-title').textContent = jobId;
@@ -246,6 +247,7 @@
       renderCheckpoints(checkpoints);
       if (fresh) {
         renderEvents();
+        renderHealth();
         renderCharts();
       }
       state.lastStatus = job.status;
@@ -348,6 +350,33 @@
     $('events').tBodies[0].replaceChildren(...rows);
   }
 
+  // ---- health monitors ---------------------------------------------------------------------------------------------
+  // A monitor's firing is a warn event whose data.code starts with "monitor." (one per detector and step).
+  function firings() {
+    const byKey = new Map();
+    for (const e of sortedEvents()) {
+      const d = e.data;
+      if (!d || typeof d.code !== 'string' || !d.code.startsWith('monitor.') || typeof d.step !== 'number') continue;
+      byKey.set(d.code + '@' + d.step, d);
+    }
+    return [...byKey.values()].sort((a, b) => a.step - b.step || (a.code < b.code ? -1 : 1));
+  }
+
+  function renderHealth() {
+    const list = firings();
+    $('health-empty').hidden = list.length > 0;
+    const message = (d) => {
+      const event = sortedEvents().find((e) => e.data === d);
+      return event ? event.message : d.code;
+    };
+    $('health').tBodies[0].replaceChildren(...list.map((d) => el('tr', { 'data-code': d.code, 'data-step': d.step, class: 'level-warn' },
+      el('td', { text: d.step }),
+      el('td', { text: d.code }),
+      el('td', { text: d.action || 'warn' }),
+      el('td', { text: message(d) }),
+      el('td', { class: 'samples', text: (Array.isArray(d.samples) ? d.samples : []).map((s) => `${s.id} (reward ${fmt(s.reward)}): ${s.excerpt}`).join('\n') }))));
+  }
+
   // ---- metrics -----------------------------------------------------------------------------------------------------
   // One metrics event per step (a replayed step rewrites the same event); the newest wins if two claim a step.
   function metricsByStep() {
@@ -426,7 +455,8 @@
     }
     const rows = metrics.map((data) => ({ step: data.step, values: flatten(data, '', new Map()) }));
     const totalSteps = Math.max(...metrics.map((m) => m.total_steps || 0), ...rows.map((r) => r.step));
-    const figures = chartDefinitions(rows).map((chart) => renderChart(chart, rows, totalSteps));
+    const marks = firings();
+    const figures = chartDefinitions(rows).map((chart) => renderChart(chart, rows, totalSteps, marks));
     $('charts').replaceChildren(...figures);
   }
 
@@ -443,7 +473,7 @@
     return [min === 0 ? 0 : min - pad, max + pad];
   }
 
-  function renderChart(chart, rows, totalSteps) {
+  function renderChart(chart, rows, totalSteps, marks = []) {
     const width = 360;
     const height = 170;
     const left = 46;
@@ -474,6 +504,16 @@
     plot.append(svg('line', { class: 'axis', x1: left, x2: left, y1: top, y2: height - bottom }));
     plot.append(svg('text', { x: x(x0), y: height - 6, 'text-anchor': 'start', text: `step ${x0}` }));
     plot.append(svg('text', { x: x(x1), y: height - 6, 'text-anchor': 'end', text: `${x1}` }));
+
+    // Health monitor firings: a marked step on every chart (details in the Health panel).
+    for (const d of marks) {
+      if (d.step < x0 || d.step > x1) continue;
+      const mark = svg('g', { class: 'monitor', 'data-step': d.step, 'data-code': d.code },
+        svg('title', { text: `step ${d.step}: ${d.code}` }));
+      mark.append(svg('line', { class: 'monitor-mark', x1: x(d.step), x2: x(d.step), y1: top, y2: height - bottom }));
+      mark.append(svg('circle', { class: 'monitor-flag', cx: x(d.step), cy: top + 3, r: 3 }));
+      plot.append(mark);
+    }
 
     const legend = el('ul', { class: 'legend' });
     chart.series.forEach(([path, label, colorIndex], i) => {
