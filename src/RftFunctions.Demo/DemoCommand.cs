@@ -1,12 +1,13 @@
 namespace RftFunctions.Demo;
 
-/// <summary><c>rft-demo</c>: runs the gene-ranking demo through the platform and prints <c>report: &lt;folder&gt;</c> as its last line.</summary>
+/// <summary><c>rft-demo [genes|compliance]</c>: runs a demo through the platform and prints <c>report: &lt;folder&gt;</c> as its last line.</summary>
 public static class DemoCommand
 {
     /// <summary>Runs the command; exit code 0 on success, 1 when the demo failed, 2 on bad options.</summary>
     public static async Task<int> RunAsync(string[] args, CancellationToken cancellationToken = default)
     {
         // The gene-ranking demo is the default, so `rft-demo --seed 1` and `rft-demo genes --seed 1` agree.
+        if (args.Length > 0 && args[0] == "compliance") return await Compliance.ComplianceCommand.RunAsync(args[1..], cancellationToken);
         if (args.Length > 0 && args[0] == "genes") args = args[1..];
         DemoOptions options;
         try
@@ -18,7 +19,7 @@ public static class DemoCommand
             await Console.Error.WriteLineAsync($"rft-demo: {e.Message}\n{DemoOptions.Usage}");
             return 2;
         }
-        var directory = Path.GetFullPath(options.ReportDirectory ?? $"rft-demo-{DateTime.UtcNow:yyyyMMdd-HHmmss}");
+        var directory = Path.GetFullPath(options.ReportDirectory ?? Path.Combine(Environment.CurrentDirectory, $"rft-demo-{DateTime.UtcNow:yyyyMMdd-HHmmss}"));
         var progress = DemoProgress.ForConsole();
         progress.Line($"gene-ranking RFT demo: seed {options.Seed}, {options.Steps} steps; inputs, host log and report in {directory}");
         DemoResult result;

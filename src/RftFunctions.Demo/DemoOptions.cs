@@ -16,6 +16,7 @@ public sealed record DemoOptions
         (rft-demo-TIME in the current folder unless --out).
         --reduced runs the CI-sized recipe. Host settings (--urls, --Rft:StoragePrefix=..., AzureWebJobsStorage) are read
         as 'rft serve' reads them. The last line is 'report: <folder>'.
+        The compliance demo (structured output, response_format json_schema, multi grader): rft-demo compliance --help.
         """;
 
     /// <summary>Seed of the ontology, the cases, the base model and the RFT job.</summary>
@@ -54,6 +55,7 @@ public sealed record DemoOptions
             }
             switch (args[i])
             {
+                case "--help" or "-h": throw new ArgumentException("help");
                 case "--reduced": recipe = DemoRecipe.Reduced; break;
                 case "--train-cases" or "--cases": { var n = Int(); edits.Add(r => r with { TrainCases = n }); break; }
                 case "--valid-cases": { var n = Int(); edits.Add(r => r with { ValidCases = n }); break; }
