@@ -7,6 +7,17 @@ public static class DemoCommand
     public static async Task<int> RunAsync(string[] args, CancellationToken cancellationToken = default)
     {
         // The gene-ranking demo is the default, so `rft-demo --seed 1` and `rft-demo genes --seed 1` agree.
+        int threads;
+        try
+        {
+            (args, threads) = DemoThreads.Take(args);
+        }
+        catch (ArgumentException e)
+        {
+            await Console.Error.WriteLineAsync($"rft-demo: {e.Message}");
+            return 2;
+        }
+        TorchSharp.torch.set_num_threads(threads);
         if (args.Length > 0 && args[0] == "compliance") return await Compliance.ComplianceCommand.RunAsync(args[1..], cancellationToken);
         if (args.Length > 0 && args[0] == "genes") args = args[1..];
         DemoOptions options;

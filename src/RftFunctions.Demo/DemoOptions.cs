@@ -8,13 +8,13 @@ public sealed record DemoOptions
     /// <summary>The usage line.</summary>
     public const string Usage = """
         usage: rft-demo [genes] [--reduced] [--cases N] [--valid-cases N] [--epochs N] [--eval-every N] [--seed N]
-                        [--out DIR] [--cache DIR] [--urls URL] [--Setting=value ...]
+                        [--out DIR] [--cache DIR] [--threads N] [--urls URL] [--Setting=value ...]
         Runs the gene-ranking RFT demo through the platform: starts the host with all roles (embedded Azurite for
         UseDevelopmentStorage=true), registers the cached base model from the models container, drops the datasets into
         the datasets container, creates the job with POST /v1/fine_tuning/jobs, shows its progress and the dashboard URL,
         measures held-out Top-1/5/Max through /v1/chat/completions before and after, and writes a report folder
         (rft-demo-TIME in the current folder unless --out).
-        --reduced runs the CI-sized recipe. Host settings (--urls, --Rft:StoragePrefix=..., AzureWebJobsStorage) are read
+        --reduced runs the CI-sized recipe; --threads sets TorchSharp's CPU threads (1). Host settings (--urls, --Rft:StoragePrefix=..., AzureWebJobsStorage) are read
         as 'rft serve' reads them. The last line is 'report: <folder>'.
         The compliance demo (structured output, response_format json_schema, multi grader): rft-demo compliance --help.
         """;

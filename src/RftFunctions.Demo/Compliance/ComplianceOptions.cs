@@ -6,7 +6,7 @@ public sealed record ComplianceOptions
     /// <summary>The usage text.</summary>
     public const string Usage = """
         usage: rft-demo compliance [--reduced] [--train-items N] [--held-out-items N] [--epochs N] [--seed N]
-                                   [--out DIR] [--cache DIR] [--urls URL] [--Setting=value ...]
+                                   [--out DIR] [--cache DIR] [--threads N] [--urls URL] [--Setting=value ...]
         Runs the compliance RFT demo through the platform: a seeded security policy (clauses: an action on a kind of data
         and its verdict), requests to judge, answers in a fixed JSON shape ({"compliant": "yes"|"no"|"needs review",
         "explanation": ...}) trained with response_format json_schema and graded by a multi grader (string_check on the
