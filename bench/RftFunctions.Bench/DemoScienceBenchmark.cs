@@ -1,10 +1,10 @@
 using System.Diagnostics;
 using System.Text.Json;
-using RftFunctions.Functions.Demo;
+using RftFunctions.Demo;
+using RftFunctions.Demo.Genes;
 using RftFunctions.Model;
 using RftFunctions.Training.Config;
 using RftFunctions.Training.Datasets;
-using RftFunctions.Training.Demo;
 using RftFunctions.Training.Grpo;
 using RftFunctions.Training.Trainer;
 

@@ -4,13 +4,13 @@ using System.Text.Json;
 using Microsoft.DurableTask.Client;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
-using RftFunctions.Functions.Demo;
+using RftFunctions.Demo;
+using RftFunctions.Demo.Genes;
 using RftFunctions.Functions.Durable;
 using RftFunctions.Functions.Hosting;
 using RftFunctions.Functions.Jobs;
 using RftFunctions.Functions.Orchestrations;
 using RftFunctions.Storage;
-using RftFunctions.Training.Demo;
 
 namespace RftFunctions.Bench;
 
@@ -33,12 +33,12 @@ public sealed class TrainingBenchmark : IBenchmark
     public async Task<int> RunAsync(string[] args)
     {
         bool timeline = args.Contains("--timeline");
-        // The demo's recipe, so the bench tracks what `rft demo` runs.
+        // The demo's recipe, so the bench tracks what `rft-demo` runs.
         var demo = new DemoOptions();
         var recipe = demo.Recipe;
         var load = LoadAverage();
 
-        // The demo's inputs exactly as `rft demo` makes them; the base model comes from the demo's cache (built once).
+        // The demo's inputs exactly as `rft-demo` makes them; the base model comes from the demo's cache (built once).
         var ontology = GeneOntology.Create(demo.Seed, recipe.Ontology);
         var generator = new GeneCaseGenerator(ontology, recipe.Cases);
         var train = generator.Generate([.. ontology.Genes.Where(g => !ontology.IsValidation(g))], recipe.TrainCases, demo.Seed + 1);

@@ -16,7 +16,7 @@ public static class RftCommandLine
     [
         new("serve", "run the host (API, dashboard, triggers, durable runtime); 'host' is an alias", ServeCommand.ServeUsage, (a, c) => RftHost.RunAsync(a, c)),
         new("worker", "run a durable worker (every orchestrator and activity, no API)", ServeCommand.WorkerUsage, ServeCommand.WorkerAsync),
-        new("demo", "the gene-ranking RFT demo through the host and the jobs API; last line 'report: <folder>'", Demo.DemoOptions.Usage, RunDemoAsync),
+        new("demo", "moved out of the production app: dotnet run --project src/RftFunctions.Demo", DemoMovedUsage, RunDemoAsync),
         new("files", "upload/list/get/content/delete datasets", FilesCommand.Usage, FilesCommand.RunAsync),
         new("jobs", "create/list/get/events/watch/pause/resume/cancel fine-tuning jobs", JobsCommand.Usage, JobsCommand.RunAsync),
         new("checkpoints", "list a job's checkpoints", CheckpointsCommand.Usage, CheckpointsCommand.RunAsync),
@@ -104,6 +104,15 @@ public static class RftCommandLine
     private static Command? Find(string name) =>
         name == "host" ? Commands[0] : Commands.FirstOrDefault(c => c.Name.Equals(name, StringComparison.OrdinalIgnoreCase));
 
-    /// <summary>The demo's entry point; the demo helper replaces this one line with its command.</summary>
-    private static Task<int> RunDemoAsync(string[] args, CancellationToken cancellationToken) => Demo.DemoCommand.RunAsync(args, cancellationToken);
+    private const string DemoMovedUsage = """
+        The demos are their own program now (the production app ships no demo code):
+          dotnet run --project src/RftFunctions.Demo -- [genes|compliance] [options]
+        """;
+
+    /// <summary>Says where the demo went, so an old command line gets a pointer rather than "unknown command".</summary>
+    private static async Task<int> RunDemoAsync(string[] args, CancellationToken cancellationToken)
+    {
+        await Console.Error.WriteLineAsync("rft demo: " + DemoMovedUsage);
+        return 2;
+    }
 }

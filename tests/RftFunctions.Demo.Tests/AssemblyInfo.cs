@@ -1,0 +1,4 @@
+using RftFunctions.Testing;
+using Xunit;
+
+[assembly: AssemblyFixture(typeof(StorageFixture))]

@@ -1,0 +1,19 @@
+using RftFunctions.Training.Config;
+using Xunit;
+
+namespace RftFunctions.Training.Tests;
+
+/// <summary>Training holds only RFT: the demos' generators, tokenizers and base-model builders live in RftFunctions.Demo.</summary>
+public sealed class NoDemoCodeTests
+{
+    [Fact]
+    public void The_training_assembly_has_no_demo_types()
+    {
+        var demoTypes = typeof(RftTrainingConfig).Assembly.GetTypes()
+            .Where(t => (t.Namespace ?? "").Split('.').Contains("Demo", StringComparer.OrdinalIgnoreCase)
+                        || t.Name.StartsWith("Demo", StringComparison.Ordinal) || t.Name.StartsWith("Gene", StringComparison.Ordinal))
+            .Select(t => t.FullName)
+            .ToList();
+        Assert.Empty(demoTypes);
+    }
+}
